@@ -1,0 +1,5 @@
+"""Entry point for `flask --app app`."""
+
+from casemgr import create_app
+
+app = create_app()

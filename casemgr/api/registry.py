@@ -1,0 +1,146 @@
+"""Declares API endpoints once: the Flask route, the request validation by pydantic
+models, and the OpenAPI 3.1 document generated from those same models."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import models_json_schema
+
+from casemgr.errors import CaseMgrError, ValidationFailed
+
+_RULE_PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
+STATUS_TITLES = {
+    400: "Malformed request",
+    401: "Missing or invalid token",
+    403: "Forbidden for your role",
+    404: "Not found or not visible to you",
+    409: "Conflict",
+    413: "Too large",
+    415: "Unsupported media type",
+    422: "Invalid values",
+}
+
+
+class MalformedRequest(CaseMgrError):
+    status = 400
+    title = "Malformed request"
+
+
+class UnsupportedMediaType(CaseMgrError):
+    status = 415
+    title = "Unsupported media type"
+
+
+def validation_errors(error: ValidationError) -> dict[str, list[str]]:
+    """pydantic's errors as {"field.path": [messages]} for the problem answer."""
+    errors: dict[str, list[str]] = {}
+    for item in error.errors(include_url=False):
+        location = ".".join(str(part) for part in item["loc"]) or "body"
+        errors.setdefault(location, []).append(item["msg"])
+    return errors
+
+
+@dataclass
+class Operation:
+    method: str
+    rule: str
+    summary: str
+    tag: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    errors: tuple[int, ...]
+    public: bool = False
+    extra_schemas: list[type[BaseModel]] = field(default_factory=list)
+
+
+class ApiRegistry:
+    def __init__(self, blueprint: Blueprint) -> None:
+        self.blueprint = blueprint
+        self.operations: list[Operation] = []
+
+    def route(
+        self,
+        rule: str,
+        method: str,
+        *,
+        summary: str,
+        tag: str,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        errors: tuple[int, ...] = (),
+        public: bool = False,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+        """Register a view. It receives `body` and `query` as validated models (when declared)
+        and returns a model, which is serialised as JSON with `status`."""
+        operation = Operation(
+            method.upper(), rule, summary, tag, body, query, response, status, errors, public
+        )
+        self.operations.append(operation)
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Response]:
+            @wraps(view)
+            def endpoint(**kwargs: Any) -> Response:
+                if body is not None:
+                    kwargs["body"] = _parse_body(body)
+                if query is not None:
+                    kwargs["query"] = _parse_query(query)
+                result = view(**kwargs)
+                return _json_response(result, status)
+
+            endpoint.__dict__["api_public"] = public
+            self.blueprint.add_url_rule(
+                rule, f"{method.lower()}_{view.__name__}", endpoint, methods=[method.upper()]
+            )
+            return endpoint
+
+        return decorator
+
+
+def _parse_body(model: type[BaseModel]) -> BaseModel:
+    if not request.is_json:
+        raise UnsupportedMediaType("Send the body as application/json.")
+    raw = request.get_data(cache=False)
+    try:
+        return model.model_validate_json(raw or b"null")
+    except ValidationError as error:
+        if any(item["type"] == "json_invalid" for item in error.errors()):
+            raise MalformedRequest("The body is not valid JSON.") from None
+        raise ValidationFailed(validation_errors(error)) from None
+
+
+def _parse_query(model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as error:
+        raise ValidationFailed(validation_errors(error)) from None
+
+
+def _json_response(result: Any, status: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    response = current_app.json.response(payload)
+    response.status_code = status
+    return response
+
+
+def openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+    """`/cases/<ref>` -> `/cases/{ref}` with its path parameters."""
+    parameters = []
+    for match in _RULE_PARAM.finditer(rule):
+        kind = "integer" if match["converter"] == "int" else "string"
+        parameters.append(
+            {"name": match["name"], "in": "path", "required": True, "schema": {"type": kind}}
+        )
+    return _RULE_PARAM.sub(lambda m: "{" + m["name"] + "}", rule), parameters

@@ -1,0 +1,79 @@
+"""Writing and verifying the audit log; every service records through `record_event`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from casemgr.audit.chain import GENESIS, BrokenLink, event_hash, find_broken_link, json_safe
+from casemgr.audit.models import AuditEvent
+from casemgr.db import utcnow
+
+# Any fixed number: the PostgreSQL advisory lock that serialises appends to the chain.
+_CHAIN_LOCK_KEY = 7_146_301
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, and from where; built by the web, API or CLI layer."""
+
+    user_id: int | None
+    username: str
+    address: str = ""
+
+
+SYSTEM = Actor(user_id=None, username="system", address="cli")
+
+
+def record_event(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: object,
+    changes: Mapping[str, Any] | None = None,
+    case_ref: str | None = None,
+) -> AuditEvent:
+    """Append an event to the chain inside the caller's transaction (flushes, never commits)."""
+    session.flush()  # write the change first: on SQLite this takes the write lock
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    last = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    fields = {
+        "at": utcnow(),
+        "actor_id": actor.user_id,
+        "actor": actor.username,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "case_ref": case_ref,
+        "changes": json_safe(dict(changes or {})),
+        "address": actor.address,
+    }
+    prev_hash = last or GENESIS
+    event = AuditEvent(**fields, prev_hash=prev_hash, hash=event_hash(prev_hash, fields))
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _events_in_order(session: Session, batch: int = 1000) -> Iterator[Mapping[str, Any]]:
+    table = AuditEvent.__table__
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(table).where(table.c.id > last_id).order_by(table.c.id).limit(batch)
+        ).mappings().all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1]["id"]
+
+
+def verify_audit_chain(session: Session) -> BrokenLink | None:
+    """Re-hash the whole log; the first broken link, or None when the chain holds."""
+    return find_broken_link(_events_in_order(session))

@@ -1,0 +1,92 @@
+"""Our own exceptions, and their one mapping to a web page or a problem+json answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from casemgr.extensions import db
+
+
+class CaseMgrError(Exception):
+    """A refusal the user can act on; `detail` is shown to them as is."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class PermissionDenied(CaseMgrError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(CaseMgrError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(CaseMgrError):
+    status = 409
+    title = "Conflict"
+
+
+class ValidationFailed(CaseMgrError):
+    """Invalid values; `errors` maps each field to its messages."""
+
+    status = 422
+    title = "Invalid values"
+
+    def __init__(self, errors: dict[str, list[str]], detail: str = "Some values are invalid.") -> None:
+        super().__init__(detail, errors=errors)
+        self.errors = errors
+
+
+def is_api_request() -> bool:
+    return request.path == "/api/v1" or request.path.startswith("/api/v1/")
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
+    """An RFC 9457 problem answer."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    response = current_app.json.response(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _error_page(status: int, title: str, detail: str) -> tuple[str, int]:
+    return render_template("errors/error.html", status=status, title=title, detail=detail), status
+
+
+def _answer(status: int, title: str, detail: str, **extra: Any) -> Response | tuple[str, int]:
+    if is_api_request():
+        return problem(status, title, detail, **extra)
+    return _error_page(status, title, detail)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CaseMgrError)
+    def handle_domain_error(error: CaseMgrError) -> Response | tuple[str, int]:
+        db.session.rollback()
+        return _answer(error.status, error.title, error.detail, **error.extra)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException) -> Response | tuple[str, int]:
+        response = _answer(error.code or 500, error.name, error.description or error.name)
+        if error.code == 405 and isinstance(response, Response):
+            response.headers["Allow"] = ", ".join(error.valid_methods or [])
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        generic = InternalServerError()
+        return _answer(500, generic.name, "Something went wrong on our side; it has been logged.")

@@ -1,0 +1,99 @@
+"""Evidence items, stored by content hash, and their chain of custody."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casemgr.db import UTCDateTime, one_of, utcnow
+from casemgr.extensions import db
+
+EVIDENCE_KINDS = ("evidence", "reference")
+ANALYSIS_STATES = ("pending", "ok", "corrupt", "over_pixel_limit", "not_analysed")
+CUSTODY_ACTIONS = (
+    "acquired",
+    "uploaded",
+    "viewed",
+    "downloaded",
+    "briefed",
+    "bundled",
+    "transferred",
+    "marked_manipulated",
+    "withdrawn",
+)
+
+
+class EvidenceItem(db.Model):
+    """An immutable file with its metadata; the bytes live in the store under `sha256`.
+
+    Evidence belongs to a case; a reference photo belongs to a protectee instead.
+    """
+
+    __tablename__ = "evidence_items"
+    __table_args__ = (
+        one_of("kind", EVIDENCE_KINDS),
+        one_of("analysis", ANALYSIS_STATES),
+        CheckConstraint(
+            "(kind = 'evidence' AND case_id IS NOT NULL)"
+            " OR (kind = 'reference' AND protectee_id IS NOT NULL)",
+            name="owner_matches_kind",
+        ),
+        CheckConstraint("size >= 0", name="size_not_negative"),
+        Index("ix_evidence_items_case_id_created_at", "case_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="evidence")
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    threat_id: Mapped[int | None] = mapped_column(ForeignKey("threats.id"), index=True)
+    protectee_id: Mapped[int | None] = mapped_column(ForeignKey("protectees.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mime: Mapped[str] = mapped_column(String(100))
+    declared_mime: Mapped[str] = mapped_column(String(200), default="")
+    original_filename: Mapped[str] = mapped_column(Text, default="")  # data, never a path
+    description: Mapped[str] = mapped_column(Text, default="")
+    acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acquired_by: Mapped[str] = mapped_column(String(200), default="")
+    method: Mapped[str] = mapped_column(String(100), default="")
+    source_url: Mapped[str] = mapped_column(Text, default="")  # text only, never fetched
+    type_mismatch: Mapped[bool] = mapped_column(default=False)
+    analysis: Mapped[str] = mapped_column(String(20), default="pending")
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    image_format: Mapped[str | None] = mapped_column(String(20))
+    exif: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    has_gps: Mapped[bool] = mapped_column(default=False)
+    phash: Mapped[str | None] = mapped_column(String(16), index=True)  # 64-bit, hex
+    dhash: Mapped[str | None] = mapped_column(String(16))
+    manipulated: Mapped[bool] = mapped_column(default=False)
+    manipulation_note: Mapped[str] = mapped_column(Text, default="")
+    original_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_items.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    custody: Mapped[list[CustodyEvent]] = relationship(
+        back_populates="evidence", order_by="CustodyEvent.id"
+    )
+
+
+class CustodyEvent(db.Model):
+    """One link of an item's chain of custody: who did what, when, to which bytes."""
+
+    __tablename__ = "custody_events"
+    __table_args__ = (one_of("action", CUSTODY_ACTIONS),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sha256: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    evidence: Mapped[EvidenceItem] = relationship(back_populates="custody")

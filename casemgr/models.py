@@ -1,0 +1,43 @@
+"""Imports every domain module's models, so the metadata holds the whole schema."""
+
+from casemgr.assessments.models import Assessment, AssessmentAnswer
+from casemgr.audit.models import AuditEvent
+from casemgr.auth.models import ApiToken, LoginFailure, User
+from casemgr.briefings.models import Briefing
+from casemgr.cases.models import (
+    Case,
+    CaseMember,
+    CaseSequence,
+    CaseStatusChange,
+    Handoff,
+    Referral,
+    Task,
+)
+from casemgr.evidence.models import CustodyEvent, EvidenceItem
+from casemgr.people.models import Account, Protectee, Subject, SubjectAlias
+from casemgr.threats.models import Threat, ThreatRevision
+
+__all__ = [
+    "Account",
+    "ApiToken",
+    "Assessment",
+    "AssessmentAnswer",
+    "AuditEvent",
+    "Briefing",
+    "Case",
+    "CaseMember",
+    "CaseSequence",
+    "CaseStatusChange",
+    "CustodyEvent",
+    "EvidenceItem",
+    "Handoff",
+    "LoginFailure",
+    "Protectee",
+    "Referral",
+    "Subject",
+    "SubjectAlias",
+    "Task",
+    "Threat",
+    "ThreatRevision",
+    "User",
+]
