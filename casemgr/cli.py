@@ -40,7 +40,7 @@ def _describe(error: CaseMgrError) -> str:
 
 @user_cli.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--role", required=True, help=f"One of: {', '.join(ROLES)}.")
 @click.option("--display-name", default="")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user_command(username: str, role: str, display_name: str, password_stdin: bool) -> None:

@@ -11,7 +11,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-SECRET_KEY_FILE = "secret_key"
+GENERATED_KEY_FILENAME = "secret_key"
 
 
 def load_secret_key(instance_path: Path) -> str:
@@ -19,7 +19,7 @@ def load_secret_key(instance_path: Path) -> str:
     from_env = os.environ.get("SECRET_KEY")
     if from_env:
         return from_env
-    key_file = instance_path / SECRET_KEY_FILE
+    key_file = instance_path / GENERATED_KEY_FILENAME
     if not key_file.exists():
         # O_EXCL: two processes starting at once must not write two different keys.
         try:

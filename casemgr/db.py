@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, MetaData, event
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, MetaData, Table, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -59,6 +59,17 @@ def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
     """A CHECK constraint keeping an enumerated text column within its values."""
     allowed = ", ".join(f"'{value}'" for value in values)
     return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")
+
+
+def link_table(name: str, left: tuple[str, str], right: tuple[str, str]) -> Table:
+    """A many-to-many link: (column, referenced column) on each side, indexed both ways
+    (the primary key serves the left side)."""
+    return Table(
+        name,
+        Base.metadata,
+        Column(left[0], ForeignKey(left[1]), primary_key=True),
+        Column(right[0], ForeignKey(right[1]), primary_key=True, index=True),
+    )
 
 
 @event.listens_for(Engine, "connect")

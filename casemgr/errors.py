@@ -43,7 +43,9 @@ class ValidationFailed(CaseMgrError):
     status = 422
     title = "Invalid values"
 
-    def __init__(self, errors: dict[str, list[str]], detail: str = "Some values are invalid.") -> None:
+    def __init__(
+        self, errors: dict[str, list[str]], detail: str = "Some values are invalid."
+    ) -> None:
         super().__init__(detail, errors=errors)
         self.errors = errors
 

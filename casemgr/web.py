@@ -16,11 +16,13 @@ PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "bootstrap.static"})
 
 
 def safe_next(target: str | None, fallback: str) -> str:
-    """Only same-site paths: `next=//evil.example` or `https://...` fall back."""
+    """Only same-site paths: `next=//evil.example`, `///evil.example` or `https://...` fall back."""
     if not target:
         return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or "\\" in target:
+    # Browsers drop tabs and newlines and read `///host` as `//host`: refuse both.
+    odd = "\\" in target or any(ord(char) < 0x21 for char in target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or odd:
         return fallback
     return target
 

@@ -26,7 +26,9 @@ def me() -> Me:
     return Me(id=user.id, username=user.username, display_name=user.display_name, role=user.role)
 
 
-@api.route("/openapi.json", "GET", summary="This API's OpenAPI 3.1 document", tag="meta", public=True)
+@api.route(
+    "/openapi.json", "GET", summary="This API's OpenAPI 3.1 document", tag="meta", public=True
+)
 def openapi_document() -> Response:
     server = url_for("api.get_me", _external=False).removesuffix("/me")
     return current_app.json.response(build_openapi(api, server, version("casemgr")))

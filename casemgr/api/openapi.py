@@ -37,7 +37,9 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
 def _problem(status: int) -> dict[str, Any]:
     return {
         "description": STATUS_TITLES.get(status, "Error"),
-        "content": {"application/problem+json": {"schema": {"$ref": REF_TEMPLATE.format(model="Problem")}}},
+        "content": {
+            "application/problem+json": {"schema": {"$ref": REF_TEMPLATE.format(model="Problem")}}
+        },
     }
 
 
@@ -57,7 +59,9 @@ def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     query = _query_parameters(operation.query) if operation.query else []
     success: dict[str, Any] = {"description": operation.summary}
     if operation.response:
-        success["content"] = {"application/json": {"schema": refs[(operation.response, "serialization")]}}
+        success["content"] = {
+            "application/json": {"schema": refs[(operation.response, "serialization")]}
+        }
     document: dict[str, Any] = {
         "operationId": f"{operation.method.lower()}_{operation.rule.strip('/').replace('/', '_')}",
         "summary": operation.summary,

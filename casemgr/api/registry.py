@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ValidationError
-from pydantic.json_schema import models_json_schema
 
 from casemgr.errors import CaseMgrError, ValidationFailed
 

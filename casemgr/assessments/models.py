@@ -4,25 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Float, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.cases.models import CONCERN_LEVELS
-from casemgr.db import UTCDateTime, one_of, utcnow
+from casemgr.db import UTCDateTime, link_table, one_of, utcnow
 from casemgr.extensions import db
 
-answer_threats = Table(
-    "assessment_answer_threats",
-    db.Model.metadata,
-    Column("answer_id", ForeignKey("assessment_answers.id"), primary_key=True),
-    Column("threat_id", ForeignKey("threats.id"), primary_key=True, index=True),
+answer_threats = link_table(
+    "assessment_answer_threats", ("answer_id", "assessment_answers.id"), ("threat_id", "threats.id")
 )
 
-answer_evidence = Table(
+answer_evidence = link_table(
     "assessment_answer_evidence",
-    db.Model.metadata,
-    Column("answer_id", ForeignKey("assessment_answers.id"), primary_key=True),
-    Column("evidence_id", ForeignKey("evidence_items.id"), primary_key=True, index=True),
+    ("answer_id", "assessment_answers.id"),
+    ("evidence_id", "evidence_items.id"),
 )
 
 

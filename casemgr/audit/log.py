@@ -65,9 +65,13 @@ def _events_in_order(session: Session, batch: int = 1000) -> Iterator[Mapping[st
     table = AuditEvent.__table__
     last_id = 0
     while True:
-        rows = session.execute(
-            select(table).where(table.c.id > last_id).order_by(table.c.id).limit(batch)
-        ).mappings().all()
+        rows = (
+            session.execute(
+                select(table).where(table.c.id > last_id).order_by(table.c.id).limit(batch)
+            )
+            .mappings()
+            .all()
+        )
         if not rows:
             return
         yield from rows

@@ -22,6 +22,10 @@ MIN_PASSWORD_LENGTH = 12
 _DUMMY_HASH = generate_password_hash("not a real password")
 
 
+def _unknown_role(role: str) -> str:
+    return f"Unknown role {role!r}; choose one of: {', '.join(ROLES)}."
+
+
 def validate_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
@@ -33,7 +37,8 @@ def validate_password(password: str) -> None:
 def create_user(
     session: Session, actor: Actor, username: str, role: str, password: str, display_name: str = ""
 ) -> User:
-    """Create an active user; refuses a taken or malformed name, an unknown role, a weak password."""
+    """Create an active user; refuses a taken or malformed name, an unknown role or a
+    weak password."""
     username = username.strip().lower()
     errors: dict[str, list[str]] = {}
     if not USERNAME_PATTERN.match(username):
@@ -41,7 +46,7 @@ def create_user(
     elif session.scalar(select(User.id).where(User.username == username)) is not None:
         errors["username"] = ["That username is taken."]
     if role not in ROLES:
-        errors["role"] = [f"Choose one of: {', '.join(ROLES)}."]
+        errors["role"] = [_unknown_role(role)]
     if errors:
         raise ValidationFailed(errors)
     validate_password(password)
@@ -59,9 +64,12 @@ def create_user(
 
 
 def _active_admins(session: Session) -> int:
-    return session.scalar(
-        select(func.count()).select_from(User).where(User.role == "admin", User.active)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count()).select_from(User).where(User.role == "admin", User.active)
+        )
+        or 0
+    )
 
 
 def update_user(
@@ -69,7 +77,7 @@ def update_user(
 ) -> User:
     """Change a user's role, display name or whether they may log in (no hard delete)."""
     if role not in ROLES:
-        raise ValidationFailed({"role": [f"Choose one of: {', '.join(ROLES)}."]})
+        raise ValidationFailed({"role": [_unknown_role(role)]})
     losing_admin = user.role == "admin" and user.active and (role != "admin" or not active)
     if losing_admin and _active_admins(session) <= 1:
         raise Conflict("This is the last active admin; make another admin first.")

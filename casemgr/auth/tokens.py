@@ -13,7 +13,7 @@ from casemgr.audit.log import Actor, record_event
 from casemgr.auth.models import ApiToken, User
 from casemgr.db import utcnow
 
-TOKEN_PREFIX = "cm_"
+TOKEN_PREFIX = "cm_"  # noqa: S105 - a marker that makes leaked tokens easy to spot, not a secret
 # Recording every use would make each API read a write; once in a while is enough.
 _LAST_USED_GRANULARITY = timedelta(minutes=5)
 
@@ -30,7 +30,14 @@ def issue_token(session: Session, actor: Actor, user: User, name: str = "") -> t
     )
     session.add(token)
     session.flush()
-    record_event(session, actor, "token.issue", "api_token", token.id, {"user": {"old": None, "new": user.username}})
+    record_event(
+        session,
+        actor,
+        "token.issue",
+        "api_token",
+        token.id,
+        {"user": {"old": None, "new": user.username}},
+    )
     return token, plaintext
 
 

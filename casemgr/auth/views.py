@@ -79,7 +79,11 @@ def password() -> Response | tuple[str, int]:
         return _settings_page(password_form=form, status=422)
     try:
         change_password(
-            db.session, request_actor(), current(), form.current_password.data, form.new_password.data
+            db.session,
+            request_actor(),
+            current(),
+            form.current_password.data,
+            form.new_password.data,
         )
     except ValidationFailed as error:
         show_errors(form, error)

@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, Table
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casemgr.db import UTCDateTime, one_of, utcnow
+from casemgr.db import UTCDateTime, link_table, one_of, utcnow
 from casemgr.extensions import db
 
 BRIEFING_KINDS = ("briefing", "bundle", "bolo")
 
-briefing_evidence = Table(
-    "briefing_evidence",
-    db.Model.metadata,
-    Column("briefing_id", ForeignKey("briefings.id"), primary_key=True),
-    Column("evidence_id", ForeignKey("evidence_items.id"), primary_key=True, index=True),
+briefing_evidence = link_table(
+    "briefing_evidence", ("briefing_id", "briefings.id"), ("evidence_id", "evidence_items.id")
 )
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.auth.models import User
-from casemgr.db import UTCDateTime, one_of, utcnow
+from casemgr.db import UTCDateTime, link_table, one_of, utcnow
 from casemgr.extensions import db
 from casemgr.people.models import Protectee, Subject
 
@@ -18,19 +18,11 @@ CONCERN_LEVELS = ("low", "moderate", "high", "imminent")
 HANDOFF_STATUSES = ("pending", "accepted", "declined", "cancelled")
 TASK_STATUSES = ("open", "done", "cancelled")
 
-case_protectees = Table(
-    "case_protectees",
-    db.Model.metadata,
-    Column("case_id", ForeignKey("cases.id"), primary_key=True),
-    Column("protectee_id", ForeignKey("protectees.id"), primary_key=True, index=True),
+case_protectees = link_table(
+    "case_protectees", ("case_id", "cases.id"), ("protectee_id", "protectees.id")
 )
 
-case_subjects = Table(
-    "case_subjects",
-    db.Model.metadata,
-    Column("case_id", ForeignKey("cases.id"), primary_key=True),
-    Column("subject_id", ForeignKey("subjects.id"), primary_key=True, index=True),
-)
+case_subjects = link_table("case_subjects", ("case_id", "cases.id"), ("subject_id", "subjects.id"))
 
 
 class CaseSequence(db.Model):

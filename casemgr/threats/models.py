@@ -8,17 +8,15 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Column,
     ForeignKey,
     Index,
     String,
-    Table,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casemgr.db import UTCDateTime, one_of, utcnow
+from casemgr.db import UTCDateTime, link_table, one_of, utcnow
 from casemgr.extensions import db
 from casemgr.people.models import Account, Protectee
 
@@ -37,11 +35,8 @@ SOURCE_GRADES = ("1", "2", "3")
 INFORMATION_GRADES = ("A", "B", "C", "D", "E")
 HANDLING_CODES = ("P", "C")
 
-threat_targets = Table(
-    "threat_targets",
-    db.Model.metadata,
-    Column("threat_id", ForeignKey("threats.id"), primary_key=True),
-    Column("protectee_id", ForeignKey("protectees.id"), primary_key=True, index=True),
+threat_targets = link_table(
+    "threat_targets", ("threat_id", "threats.id"), ("protectee_id", "protectees.id")
 )
 
 
