@@ -15,9 +15,12 @@ from casemgr.cases.models import (
 )
 from casemgr.evidence.models import CustodyEvent, EvidenceItem
 from casemgr.people.models import Account, Protectee, Subject, SubjectAlias
+from casemgr.search import index as search_index  # registers the flush listener
+from casemgr.search.models import SearchDocument
 from casemgr.threats.models import Threat, ThreatRevision
 
 __all__ = [
+    "search_index",
     "Account",
     "ApiToken",
     "Assessment",
@@ -34,6 +37,7 @@ __all__ = [
     "LoginFailure",
     "Protectee",
     "Referral",
+    "SearchDocument",
     "Subject",
     "SubjectAlias",
     "Task",

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from casemgr import PROJECT_ROOT
 from casemgr.extensions import db
+from casemgr.search.models import include_in_schema_comparison
 from tests.conftest import TEST_DATABASE_URL, build_app
 
 
@@ -55,7 +56,8 @@ def head_revision() -> str:
 
 def schema_differences() -> list[object]:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options = {"compare_type": True, "include_object": include_in_schema_comparison}
+        context = MigrationContext.configure(connection, opts=options)
         return compare_metadata(context, db.metadata)
 
 

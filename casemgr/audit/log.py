@@ -9,7 +9,14 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from casemgr.audit.chain import GENESIS, BrokenLink, event_hash, find_broken_link, json_safe
+from casemgr.audit.chain import (
+    GENESIS,
+    BrokenLink,
+    event_hash,
+    field_changes,
+    find_broken_link,
+    json_safe,
+)
 from casemgr.audit.models import AuditEvent
 from casemgr.db import utcnow
 
@@ -59,6 +66,20 @@ def record_event(
     session.add(event)
     session.flush()
     return event
+
+
+def apply_changes(
+    obj: object, values: Mapping[str, Any], private: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Set attributes of `obj` from `values`; return the diff for the audit event, with the
+    values of `private` fields replaced by a marker so the log never holds them."""
+    before = {name: getattr(obj, name) for name in values}
+    for name, value in values.items():
+        setattr(obj, name, value)
+    changes = field_changes(before, values)
+    for name in private & changes.keys():
+        changes[name] = {"old": "(private)", "new": "(private)"}
+    return changes
 
 
 def _events_in_order(session: Session, batch: int = 1000) -> Iterator[Mapping[str, Any]]:

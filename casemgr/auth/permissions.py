@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from sqlalchemy import ColumnElement, exists, or_, true
+
 from casemgr.auth.models import User
 from casemgr.errors import NotFound, PermissionDenied
 
@@ -50,6 +52,16 @@ def can_see_case(user: User, case: CaseAccess) -> bool:
     if not case.restricted or user.role in _LEADS:
         return True
     return case.owner_id == user.id or case.has_member(user.id)
+
+
+def visible_case_condition(user: User) -> ColumnElement[bool]:
+    """`can_see_case` as SQL, for lists, search and the dashboard."""
+    from casemgr.cases.models import Case, CaseMember
+
+    if user.role in _LEADS:
+        return true()
+    membership = exists().where(CaseMember.case_id == Case.id, CaseMember.user_id == user.id)
+    return or_(Case.restricted.is_(False), Case.owner_id == user.id, membership)
 
 
 def can(user: User | None, permission: str, case: CaseAccess | None = None) -> bool:

@@ -1,0 +1,146 @@
+"""Handoffs: a case changes owner only when the receiver accepts the written brief."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casemgr.audit.log import Actor, apply_changes, record_event
+from casemgr.auth.models import User
+from casemgr.cases.models import Case, Handoff, Task
+from casemgr.cases.operations import check_version, touch_case
+from casemgr.cases.workflow import LEAD_ROLES
+from casemgr.db import utcnow
+from casemgr.errors import Conflict, NotFound, PermissionDenied
+from casemgr.validation import Checks
+
+
+@dataclass
+class Brief:
+    situation: str
+    concern: str
+    next_steps: str
+
+
+def open_tasks_summary(session: Session, case: Case) -> str:
+    tasks = session.scalars(
+        select(Task).where(Task.case_id == case.id, Task.status == "open").order_by(Task.due_at)
+    )
+    lines = []
+    for task in tasks:
+        due = f" (due {task.due_at:%Y-%m-%d %H:%M} UTC)" if task.due_at else ""
+        lines.append(f"- {task.title}{due}")
+    return "\n".join(lines)
+
+
+def pending_handoff(session: Session, case: Case) -> Handoff | None:
+    return session.scalar(
+        select(Handoff).where(Handoff.case_id == case.id, Handoff.status == "pending")
+    )
+
+
+def _check_receiver(checks: Checks, case: Case, receiver: User | None) -> None:
+    if receiver is None:
+        checks.fail("to_user", "No such user.")
+    elif not receiver.active:
+        checks.fail("to_user", f"{receiver.username} is disabled and cannot take cases.")
+    elif receiver.role == "viewer":
+        checks.fail("to_user", f"{receiver.username} is a viewer and cannot own cases.")
+    elif receiver.id == case.owner_id:
+        checks.fail("to_user", f"{receiver.username} already owns this case.")
+
+
+def create_handoff(
+    session: Session,
+    actor: Actor,
+    giver: User,
+    case: Case,
+    receiver: User | None,
+    brief: Brief,
+    expected_version: int | None = None,
+) -> Handoff:
+    """Offer the case to `receiver`; refused for anyone but its owner or a lead, for a
+    disabled or viewer receiver, an empty brief, or while another handoff is pending."""
+    check_version(case, expected_version)
+    if giver.role not in LEAD_ROLES and case.owner_id != giver.id:
+        raise PermissionDenied("Only the case owner or a lead can hand this case off.")
+    checks = Checks()
+    _check_receiver(checks, case, receiver)
+    texts = {
+        name: checks.text(name, getattr(brief, name), max_length=10000, required=True)
+        for name in ("situation", "concern", "next_steps")
+    }
+    checks.done()
+    if pending_handoff(session, case) is not None:
+        raise Conflict("A handoff of this case is already waiting for an answer.")
+    handoff = Handoff(
+        case=case,
+        from_user_id=giver.id,
+        to_user=receiver,
+        status="pending",
+        open_tasks=open_tasks_summary(session, case),
+        review_at=case.next_review_at,
+        **texts,
+    )
+    session.add(handoff)
+    touch_case(case)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "handoff.create",
+        "handoff",
+        handoff.id,
+        {"to_user": {"old": None, "new": receiver.username}},
+        case.ref,
+    )
+    return handoff
+
+
+def get_handoff(session: Session, handoff_id: int) -> Handoff:
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise NotFound("No such handoff.")
+    return handoff
+
+
+def _answer(session: Session, actor: Actor, handoff: Handoff, status: str, reason: str) -> Handoff:
+    if handoff.status != "pending":
+        raise Conflict(f"This handoff was already {handoff.status}.")
+    changes = apply_changes(
+        handoff, {"status": status, "responded_at": utcnow(), "decline_reason": reason}
+    )
+    if status == "accepted":
+        changes |= {"owner": {"old": handoff.case.owner_id, "new": handoff.to_user_id}}
+        handoff.case.owner_id = handoff.to_user_id
+    touch_case(handoff.case)
+    record_event(
+        session, actor, f"handoff.{status}", "handoff", handoff.id, changes, handoff.case.ref
+    )
+    return handoff
+
+
+def accept_handoff(session: Session, actor: Actor, receiver: User, handoff: Handoff) -> Handoff:
+    """The receiver takes the case: only now does the owner change."""
+    if receiver.id != handoff.to_user_id:
+        raise PermissionDenied("Only the user the case is handed to can accept it.")
+    return _answer(session, actor, handoff, "accepted", "")
+
+
+def decline_handoff(
+    session: Session, actor: Actor, receiver: User, handoff: Handoff, reason: str
+) -> Handoff:
+    if receiver.id != handoff.to_user_id:
+        raise PermissionDenied("Only the user the case is handed to can decline it.")
+    checks = Checks()
+    reason = checks.text("reason", reason, max_length=5000, required=True)
+    checks.done()
+    return _answer(session, actor, handoff, "declined", reason)
+
+
+def cancel_handoff(session: Session, actor: Actor, user: User, handoff: Handoff) -> Handoff:
+    if user.role not in LEAD_ROLES and user.id != handoff.from_user_id:
+        raise PermissionDenied("Only whoever offered the handoff, or a lead, can withdraw it.")
+    return _answer(session, actor, handoff, "cancelled", "")

@@ -1,0 +1,93 @@
+"""The case list: filters, sort orders and the visibility rule, as one query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, case, exists, select
+from sqlalchemy.orm import Session, selectinload
+
+from casemgr.auth.models import User
+from casemgr.auth.permissions import visible_case_condition
+from casemgr.cases.models import Case, Handoff, case_protectees, case_subjects
+from casemgr.db import utcnow
+from casemgr.search.query import cases_matching
+
+_PRIORITY_RANK = case({"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Case.priority)
+_CONCERN_RANK = case(
+    {"imminent": 0, "high": 1, "moderate": 2, "low": 3}, value=Case.concern_level, else_=4
+)
+
+SORT_ORDERS = {
+    "updated": (Case.updated_at.desc(), Case.id.desc()),
+    "created": (Case.created_at.desc(), Case.id.desc()),
+    "ref": (Case.ref.asc(),),
+    "priority": (_PRIORITY_RANK, Case.updated_at.desc(), Case.id.desc()),
+    "concern": (_CONCERN_RANK, Case.updated_at.desc(), Case.id.desc()),
+    "review": (Case.next_review_at.is_(None), Case.next_review_at.asc(), Case.id.asc()),
+}
+NOT_ASSESSED = "none"
+
+
+@dataclass
+class CaseFilters:
+    status: str | None = None
+    owner: str | None = None  # username
+    protectee_id: int | None = None
+    subject_id: int | None = None
+    concern: str | None = None  # a level, or "none" for cases not assessed
+    overdue: bool = False
+    pending_handoff: bool = False
+    q: str | None = None
+    include_closed: bool = True
+
+
+def pending_handoff_exists() -> exists:
+    return exists().where(Handoff.case_id == Case.id, Handoff.status == "pending")
+
+
+def filtered_cases(session: Session, user: User, filters: CaseFilters) -> Select[tuple[Case]]:
+    """Cases `user` may see that pass every filter given (unsorted)."""
+    statement = select(Case).where(visible_case_condition(user))
+    if filters.status:
+        statement = statement.where(Case.status == filters.status)
+    elif not filters.include_closed:
+        statement = statement.where(Case.status != "closed")
+    if filters.owner:
+        owner_id = select(User.id).where(User.username == filters.owner).scalar_subquery()
+        statement = statement.where(Case.owner_id == owner_id)
+    if filters.protectee_id:
+        statement = statement.where(
+            Case.id.in_(
+                select(case_protectees.c.case_id).where(
+                    case_protectees.c.protectee_id == filters.protectee_id
+                )
+            )
+        )
+    if filters.subject_id:
+        statement = statement.where(
+            Case.id.in_(
+                select(case_subjects.c.case_id).where(
+                    case_subjects.c.subject_id == filters.subject_id
+                )
+            )
+        )
+    if filters.concern == NOT_ASSESSED:
+        statement = statement.where(Case.concern_level.is_(None))
+    elif filters.concern:
+        statement = statement.where(Case.concern_level == filters.concern)
+    if filters.overdue:
+        statement = statement.where(Case.next_review_at < utcnow(), Case.status != "closed")
+    if filters.pending_handoff:
+        statement = statement.where(pending_handoff_exists())
+    if filters.q and filters.q.strip():
+        statement = statement.where(cases_matching(session, filters.q))
+    return statement
+
+
+def sorted_cases(statement: Select[tuple[Case]], sort: str) -> Select[tuple[Case]]:
+    """Apply a named sort order (unknown names sort by last update) and eager-load what
+    a list row shows, so a page of cases costs a fixed number of queries."""
+    return statement.order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["updated"])).options(
+        selectinload(Case.owner), selectinload(Case.protectees), selectinload(Case.subjects)
+    )

@@ -1,0 +1,91 @@
+"""Keeps the search documents in step with every flush, whatever service made the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from casemgr.cases.models import Case
+from casemgr.people.models import Account, Subject, SubjectAlias
+from casemgr.search.models import SearchDocument
+from casemgr.threats.models import Threat
+
+
+def _document(obj: object) -> dict[str, Any] | None:
+    """The search document of a model instance, or None for types that are not indexed."""
+    if isinstance(obj, Case):
+        return {
+            "kind": "case",
+            "object_id": obj.id,
+            "case_id": obj.id,
+            "subject_id": None,
+            "body": f"{obj.ref}\n{obj.title}\n{obj.summary}",
+        }
+    if isinstance(obj, Threat):
+        return {
+            "kind": "threat",
+            "object_id": obj.id,
+            "case_id": obj.case_id,
+            "subject_id": None,
+            "body": f"{obj.text}\n{obj.translation}",
+        }
+    if isinstance(obj, Subject):
+        names = "\n".join([obj.name, *(alias.alias for alias in obj.aliases)])
+        return {
+            "kind": "subject",
+            "object_id": obj.id,
+            "case_id": None,
+            "subject_id": obj.id,
+            "body": names,
+        }
+    if isinstance(obj, Account):
+        return {
+            "kind": "account",
+            "object_id": obj.id,
+            "case_id": None,
+            "subject_id": obj.subject_id,
+            "body": f"{obj.handle}\n{obj.platform}",
+        }
+    return None
+
+
+def _upsert(session: Session, documents: list[dict[str, Any]]) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(SearchDocument).values(documents)
+    statement = statement.on_conflict_do_update(
+        index_elements=["kind", "object_id"],
+        set_={name: statement.excluded[name] for name in ("case_id", "subject_id", "body")},
+    )
+    session.connection().execute(statement)
+
+
+@event.listens_for(Session, "after_flush")
+def _reindex(session: Session, flush_context: Any) -> None:
+    changed = list(session.new) + list(session.dirty)
+    # An alias belongs to its subject's document.
+    changed += [alias.subject for alias in changed if isinstance(alias, SubjectAlias)]
+    changed += [
+        alias.subject
+        for alias in session.deleted
+        if isinstance(alias, SubjectAlias) and alias.subject not in session.deleted
+    ]
+    documents = {}
+    for obj in changed:
+        document = _document(obj)
+        if document is not None:
+            documents[(document["kind"], document["object_id"])] = document
+    if documents:
+        _upsert(session, list(documents.values()))
+    for obj in session.deleted:
+        document = _document(obj)
+        if document is not None:
+            session.connection().execute(
+                delete(SearchDocument).where(
+                    SearchDocument.kind == document["kind"],
+                    SearchDocument.object_id == document["object_id"],
+                )
+            )
