@@ -62,15 +62,27 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from casemgr import api, cli, models
     from casemgr.auth import admin, views
+    from casemgr.cases import views as cases
+    from casemgr.cases import work_views
     from casemgr.dashboard import views as dashboard
     from casemgr.errors import register_error_handlers
+    from casemgr.people import views as people
+    from casemgr.search import views as search
+    from casemgr.templating import install_filters
+    from casemgr.threats import views as threats
     from casemgr.web import install_login_gate
 
     assert models  # every model module is imported before Alembic compares the schema
+    assert work_views  # its routes join the cases blueprint
     install_login_gate(app)
+    install_filters(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(people.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(threats.bp)
+    app.register_blueprint(search.bp)
     app.register_blueprint(api.bp)
     cli.register(app)
     register_error_handlers(app)

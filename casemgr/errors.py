@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from casemgr.extensions import db
@@ -85,6 +87,16 @@ def register_error_handlers(app: Flask) -> None:
         if error.code == 405 and isinstance(response, Response):
             response.headers["Allow"] = ", ".join(error.valid_methods or [])
         return response
+
+    @app.errorhandler(StaleDataError)
+    @app.errorhandler(IntegrityError)
+    def handle_race(error: Exception) -> Response | tuple[str, int]:
+        # Two saves at the same moment: the database's own checks (row version, unique
+        # keys) caught the second one, which is a conflict to retry, not a crash.
+        db.session.rollback()
+        app.logger.warning("concurrent write refused on %s: %s", request.path, error)
+        detail = "Someone saved a change to the same record at the same moment; reload and retry."
+        return _answer(409, "Conflict", detail)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response | tuple[str, int]:

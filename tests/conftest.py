@@ -19,7 +19,7 @@ from sqlalchemy import inspect, text
 from casemgr import create_app
 from casemgr.auth.models import User
 from casemgr.extensions import db
-from tests.factories import ROLES, make_token, make_user
+from tests.factories import ROLES, make_token, make_user, make_world
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -136,3 +136,12 @@ def token_for(app: Flask, users: dict[str, User]) -> Callable[[str], dict[str, s
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+@pytest.fixture
+def world(app: Flask, users: dict[str, User]) -> dict[str, str]:
+    """One of everything routes address; sample values for string route arguments."""
+    with app.app_context():
+        samples = make_world(db.session, users)
+        db.session.commit()
+    return samples

@@ -41,3 +41,45 @@ def unique_name(prefix: str) -> str:
 def make_token(session: Session, user: User, name: str = "tests") -> str:
     _, plaintext = issue_token(session, SYSTEM, user, name)
     return plaintext
+
+
+def make_world(session: Session, users: dict[str, User]) -> dict[str, str]:
+    """One of everything a route can address (each the first of its kind, so id 1), for
+    tests that walk every route; returns sample values for string route arguments."""
+    from datetime import UTC, datetime
+
+    from casemgr.audit.log import Actor
+    from casemgr.cases.actions import create_task
+    from casemgr.cases.handoffs import Brief, create_handoff
+    from casemgr.cases.operations import CaseDetails, create_case
+    from casemgr.people.protectees import ProtecteeDetails, create_protectee
+    from casemgr.people.subjects import AccountDetails, SubjectDetails, add_account, create_subject
+    from casemgr.threats.operations import ThreatDetails, log_threat
+
+    analyst = session.get(User, users["analyst"].id)
+    lead = session.get(User, users["lead"].id)
+    actor = Actor(analyst.id, analyst.username)
+    protectee = create_protectee(session, actor, ProtecteeDetails(name="Dana Whitfield"))
+    subject = create_subject(session, actor, SubjectDetails(name="Crimson Dawn", kind="group"))
+    account = add_account(session, actor, subject, AccountDetails("Chirper", "@crimsondawn"))
+    case = create_case(
+        session,
+        actor,
+        analyst,
+        CaseDetails(title="Threats against leadership", protectee_ids=[protectee.id]),
+    )
+    log_threat(
+        session,
+        actor,
+        case,
+        ThreatDetails(
+            occurred_at=datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+            channel="public_post",
+            text="You will pay.",
+            threat_type="veiled",
+            account_id=account.id,
+        ),
+    )
+    create_task(session, actor, case, "Brief the reception desk", analyst)
+    create_handoff(session, actor, analyst, case, lead, Brief("Quiet week.", "Low.", "Watch."))
+    return {"ref": case.ref}

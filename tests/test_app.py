@@ -7,6 +7,7 @@ import re
 import pytest
 from flask import Flask, abort
 from flask.testing import FlaskClient
+from sqlalchemy.orm.exc import StaleDataError
 
 from casemgr.extensions import db
 from tests.conftest import TEST_DATABASE_URL
@@ -77,3 +78,14 @@ def test_error_pages_are_styled_and_keep_their_status(app: Flask, client_as, sta
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     assert f">{status}<" in page and "Back to the dashboard" in page
+
+
+@pytest.mark.parametrize("path", ["/race", "/api/v1/race"])
+def test_a_save_racing_another_is_a_409_not_a_crash(app: Flask, client_as, path: str) -> None:
+    @app.route(path)
+    def race() -> str:
+        raise StaleDataError("UPDATE statement on table 'cases' expected to update 1 row")
+
+    response = client_as("analyst").get(path)
+    assert response.status_code == 409
+    assert "same moment" in response.get_data(as_text=True)

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from casemgr.api.registry import STATUS_TITLES, ApiRegistry, Operation, openapi_path
+from casemgr.api.registry import STATUS_TITLES, ApiRegistry, Operation
 from casemgr.api.schemas import Problem
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -54,8 +54,13 @@ def _error_statuses(operation: Operation) -> list[int]:
     return sorted(statuses)
 
 
+def _id_part(path: str) -> str:
+    """`/cases/{ref}/threats` -> `cases_ref_threats`."""
+    return path.strip("/").replace("/", "_").replace("{", "").replace("}", "")
+
+
 def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
-    _, path_parameters = openapi_path(operation.rule)
+    path_parameters = operation.path_parameters
     query = _query_parameters(operation.query) if operation.query else []
     success: dict[str, Any] = {"description": operation.summary}
     if operation.response:
@@ -63,7 +68,7 @@ def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
             "application/json": {"schema": refs[(operation.response, "serialization")]}
         }
     document: dict[str, Any] = {
-        "operationId": f"{operation.method.lower()}_{operation.rule.strip('/').replace('/', '_')}",
+        "operationId": f"{operation.method.lower()}_{_id_part(operation.rule)}",
         "summary": operation.summary,
         "tags": [operation.tag],
         "parameters": path_parameters + query,
@@ -85,8 +90,7 @@ def build_openapi(registry: ApiRegistry, server_url: str, version: str) -> dict[
     refs, definitions = _schemas(registry.operations)
     paths: dict[str, dict[str, Any]] = {}
     for operation in registry.operations:
-        path, _ = openapi_path(operation.rule)
-        paths.setdefault(path, {})[operation.method.lower()] = _operation(operation, refs)
+        paths.setdefault(operation.rule, {})[operation.method.lower()] = _operation(operation, refs)
     return {
         "openapi": "3.1.0",
         "info": {

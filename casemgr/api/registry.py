@@ -49,7 +49,7 @@ def validation_errors(error: ValidationError) -> dict[str, list[str]]:
 @dataclass
 class Operation:
     method: str
-    rule: str
+    rule: str  # the documented path: `/cases/{ref}`
     summary: str
     tag: str
     body: type[BaseModel] | None
@@ -59,6 +59,8 @@ class Operation:
     errors: tuple[int, ...]
     public: bool = False
     extra_schemas: list[type[BaseModel]] = field(default_factory=list)
+    flask_rule: str = ""  # the routed one: `/cases/<ref>`
+    path_parameters: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ApiRegistry:
@@ -82,8 +84,20 @@ class ApiRegistry:
     ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
         """Register a view. It receives `body` and `query` as validated models (when declared)
         and returns a model, which is serialised as JSON with `status`."""
+        path, path_parameters = openapi_path(rule)
         operation = Operation(
-            method.upper(), rule, summary, tag, body, query, response, status, errors, public
+            method.upper(),
+            path,
+            summary,
+            tag,
+            body,
+            query,
+            response,
+            status,
+            errors,
+            public,
+            flask_rule=rule,
+            path_parameters=path_parameters,
         )
         self.operations.append(operation)
 

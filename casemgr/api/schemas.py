@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 Item = TypeVar("Item")
 
@@ -33,3 +34,26 @@ class ListQuery(BaseModel):
 class Page(BaseModel, Generic[Item]):
     items: list[Item]
     next: str | None
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are refused, so a misspelt one is not silently lost."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _without_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def unchanged_when_absent(**constraints: Any) -> Any:
+    """A PATCH field that may not be null: absent leaves the stored value as it is."""
+    return Field(default=None, json_schema_extra=_without_default, **constraints)
+
+
+def _in_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# An answer's time: always given in UTC (`Z`), whatever zone it was sent in.
+UTCTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]

@@ -11,8 +11,9 @@ from casemgr.audit.log import Actor, apply_changes, record_event
 from casemgr.auth.models import User
 from casemgr.cases.models import TASK_STATUSES, Case, Referral, Task
 from casemgr.cases.operations import check_version, touch_case, transition_case
+from casemgr.cases.workflow import LEAD_ROLES
 from casemgr.db import utcnow
-from casemgr.errors import NotFound
+from casemgr.errors import NotFound, PermissionDenied
 from casemgr.validation import Checks
 
 
@@ -59,7 +60,8 @@ def set_task_status(session: Session, actor: Actor, case: Case, task: Task, stat
     checks = Checks()
     checks.choice("status", status, TASK_STATUSES)
     checks.done()
-    completed = utcnow() if status == "done" else None
+    # A task marked done again keeps the time it was first done.
+    completed = (task.completed_at or utcnow()) if status == "done" else None
     changes = apply_changes(task, {"status": status, "completed_at": completed})
     if changes:
         touch_case(case)
@@ -87,8 +89,10 @@ def refer_case(
     expected_version: int | None = None,
 ) -> Referral:
     """Record a referral; the case moves to `referred` under the workflow's rules (a case
-    already referred simply gains another referral)."""
+    already referred simply gains another referral). Referring is a lead's action."""
     check_version(case, expected_version)
+    if actor_role not in LEAD_ROLES:
+        raise PermissionDenied("Referring a case to law enforcement is a lead's action.")
     checks = Checks()
     values = {
         "agency": checks.text("agency", details.agency, max_length=200, required=True).strip(),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casemgr.audit.log import Actor, apply_changes, record_event
 from casemgr.auth.models import User
+from casemgr.auth.permissions import can_see_case
 from casemgr.cases.models import Case, Handoff, Task
 from casemgr.cases.operations import check_version, touch_case
 from casemgr.cases.workflow import LEAD_ROLES
@@ -26,11 +28,15 @@ class Brief:
 
 def open_tasks_summary(session: Session, case: Case) -> str:
     tasks = session.scalars(
-        select(Task).where(Task.case_id == case.id, Task.status == "open").order_by(Task.due_at)
+        select(Task)
+        .where(Task.case_id == case.id, Task.status == "open")
+        # Soonest due first, undated last, on every database (NULLs sort differently).
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
     )
     lines = []
     for task in tasks:
-        due = f" (due {task.due_at:%Y-%m-%d %H:%M} UTC)" if task.due_at else ""
+        # A task made in this transaction still holds the zone it was given in.
+        due = f" (due {task.due_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)" if task.due_at else ""
         lines.append(f"- {task.title}{due}")
     return "\n".join(lines)
 
@@ -50,6 +56,9 @@ def _check_receiver(checks: Checks, case: Case, receiver: User | None) -> None:
         checks.fail("to_user", f"{receiver.username} is a viewer and cannot own cases.")
     elif receiver.id == case.owner_id:
         checks.fail("to_user", f"{receiver.username} already owns this case.")
+    elif not can_see_case(receiver, case):
+        # They could never open the case to accept it; add them as a member first.
+        checks.fail("to_user", f"{receiver.username} is not a member of this restricted case.")
 
 
 def create_handoff(

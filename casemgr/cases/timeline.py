@@ -129,6 +129,6 @@ SOURCES = (_status_entries, _threat_entries, _handoff_entries, _task_entries, _r
 
 def case_timeline(session: Session, case: Case) -> list[TimelineEntry]:
     """Everything that happened to `case`, oldest first."""
-    names = dict(session.execute(select(User.id, User.username)).tuples().all())
+    names = dict(session.execute(select(User.id, User.username)).all())
     entries = [entry for source in SOURCES for entry in source(session, case, names)]
     return sorted(entries, key=lambda entry: entry.at)

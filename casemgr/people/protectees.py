@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from casemgr.audit.log import Actor, apply_changes, record_event
 from casemgr.db import utcnow
-from casemgr.errors import NotFound
+from casemgr.errors import Conflict, NotFound
 from casemgr.people.models import Protectee
 from casemgr.validation import Checks
 
@@ -68,9 +68,12 @@ def update_protectee(
 
 
 def set_archived(session: Session, actor: Actor, protectee: Protectee, archived: bool) -> None:
-    """Archive (hide from pickers, keep every link) or restore a protectee."""
+    """Archive (hide from pickers, keep every link) or restore a protectee; the All staff
+    protectee always stays."""
     if archived == (protectee.archived_at is not None):
         return
+    if archived and protectee.all_staff:
+        raise Conflict("The All staff protectee stays in the registry.")
     changes = apply_changes(protectee, {"archived_at": utcnow() if archived else None})
     action = "protectee.archive" if archived else "protectee.restore"
     record_event(session, actor, action, "protectee", protectee.id, changes)

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casemgr.audit.log import Actor, apply_changes, record_event
+from casemgr.auth.models import User
 from casemgr.cases.models import case_subjects
 from casemgr.db import utcnow
 from casemgr.errors import Conflict, NotFound
@@ -175,8 +176,15 @@ def merge_subjects(session: Session, actor: Actor, survivor: Subject, other: Sub
     _set_aliases(survivor, names + list(dict.fromkeys(added)))
     moved_cases = _move_case_links(session, other.id, survivor.id)
     session.execute(
-        update(Subject).where(Subject.affiliation_id == other.id).values(affiliation_id=survivor.id)
+        update(Subject)
+        .where(Subject.affiliation_id == other.id, Subject.id != survivor.id)
+        .values(affiliation_id=survivor.id)
     )
+    if survivor.affiliation_id == other.id:
+        # The survivor belonged to the subject it absorbs: never affiliate it with itself.
+        survivor.affiliation_id = (
+            None if other.affiliation_id == survivor.id else other.affiliation_id
+        )
     other.merged_into_id, other.merged_at = survivor.id, utcnow()
     survivor.updated_at = utcnow()
     details = {
@@ -205,8 +213,11 @@ def _move_case_links(session: Session, from_id: int, to_id: int) -> list[int]:
     return sorted(linked)
 
 
-def subjects(session: Session, include_merged: bool = False) -> list[Subject]:
-    statement = select(Subject).order_by(Subject.name)
+def subjects(session: Session, user: User, include_merged: bool = False) -> list[Subject]:
+    """The subjects `user` may see (see casemgr.people.visibility), by name."""
+    from casemgr.people.visibility import visible_subject_condition
+
+    statement = select(Subject).where(visible_subject_condition(user)).order_by(Subject.name)
     if not include_merged:
         statement = statement.where(Subject.merged_into_id.is_(None))
     return list(session.scalars(statement))

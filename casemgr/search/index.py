@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import delete, event
@@ -12,6 +13,18 @@ from casemgr.cases.models import Case
 from casemgr.people.models import Account, Subject, SubjectAlias
 from casemgr.search.models import SearchDocument
 from casemgr.threats.models import Threat
+
+_WORD = re.compile(r"\w+")
+# A signed number, or words glued by punctuation: "-2026", "+44", "dawn.vanguard".
+_GLUED = re.compile(r"(?:[+\-]|\w[^\w\s]+)\w")
+
+
+def searchable(text: str) -> str:
+    """`text` plus the separate words of its glued tokens. PostgreSQL's parser keeps such a
+    token whole ("TA-2026-0004" gives '-2026', "dawn.vanguard" one host name) where a query
+    and SQLite see words, so without them a reference or a dotted handle is not found."""
+    glued = [" ".join(_WORD.findall(chunk)) for chunk in text.split() if _GLUED.search(chunk)]
+    return "\n".join([text, *glued]) if glued else text
 
 
 def _document(obj: object) -> dict[str, Any] | None:
@@ -79,6 +92,8 @@ def _reindex(session: Session, flush_context: Any) -> None:
         if document is not None:
             documents[(document["kind"], document["object_id"])] = document
     if documents:
+        for document in documents.values():
+            document["body"] = searchable(document["body"])
         _upsert(session, list(documents.values()))
     for obj in session.deleted:
         document = _document(obj)

@@ -178,9 +178,9 @@ def edit_threat(
         threat.targets = targets
     if not changes:
         return threat
-    session.add(
+    # Through the relationship, so a second edit in the same transaction counts this one.
+    threat.revisions.append(
         ThreatRevision(
-            threat_id=threat.id,
             number=len(threat.revisions) + 1,
             content=previous,
             edited_by_id=actor.user_id,

@@ -59,17 +59,20 @@ def redirect_target(response: TestResponse) -> tuple[str, dict[str, list[str]]]:
     return parts.path, parse_qs(parts.query)
 
 
-def _sample_value(converter: object) -> object:
+def _sample_value(name: str, converter: object, samples: dict[str, str]) -> object:
     if isinstance(converter, IntegerConverter):
         return 1
     if isinstance(converter, UUIDConverter):
         return uuid.UUID(int=1)
-    return "1"
+    return samples.get(name, "1")
 
 
-def sample_url(app: Flask, rule: Rule) -> str:
-    """The rule's URL with 1 (or the like) for each argument."""
-    values = {name: _sample_value(conv) for name, conv in rule._converters.items()}
+def sample_url(app: Flask, rule: Rule, samples: dict[str, str] | None = None) -> str:
+    """The rule's URL with 1 (or the like, or the sample given by argument name) for each
+    argument."""
+    values = {
+        name: _sample_value(name, conv, samples or {}) for name, conv in rule._converters.items()
+    }
     with app.test_request_context():
         return app.url_map.bind("localhost").build(rule.endpoint, values)
 
@@ -87,12 +90,14 @@ def web_pages(app: Flask) -> list[str]:
     return sorted({sample_url(app, rule) for rule in _web_rules(app) if "GET" in rule.methods})
 
 
-def write_routes(app: Flask, *, skip: frozenset[str] = frozenset()) -> list[tuple[str, str, str]]:
+def write_routes(
+    app: Flask, *, skip: frozenset[str] = frozenset(), samples: dict[str, str] | None = None
+) -> list[tuple[str, str, str]]:
     """(method, URL, endpoint) for every web route that changes something."""
     routes = []
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/") or rule.endpoint in skip:
             continue
         for method in sorted(WRITE_METHODS & rule.methods):
-            routes.append((method, sample_url(app, rule), rule.endpoint))
+            routes.append((method, sample_url(app, rule, samples), rule.endpoint))
     return routes

@@ -63,8 +63,8 @@ def refused_writes(client: FlaskClient, routes: list[tuple[str, str, str]]) -> d
     return wrong
 
 
-def test_viewer_is_refused_every_write_route(app: Flask, client_as, fetch_user) -> None:
-    routes = write_routes(app, skip=OWN_ACCOUNT_ENDPOINTS)
+def test_viewer_is_refused_every_write_route(app: Flask, client_as, fetch_user, world) -> None:
+    routes = write_routes(app, skip=OWN_ACCOUNT_ENDPOINTS, samples=world)
     assert routes  # the discovery found something to refuse
     assert refused_writes(client_as("viewer"), routes) == {}
     assert fetch_user("viewer").role == "viewer"

@@ -1,0 +1,111 @@
+"""What the case page and the case list show, gathered in one place for the views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
+from wtforms import SelectChoice
+
+from casemgr.auth.current import current
+from casemgr.auth.permissions import can
+from casemgr.cases.choices import case_owners, protectee_choices, subject_choices
+from casemgr.cases.forms import (
+    AssignForm,
+    CaseFilterForm,
+    HandoffForm,
+    TaskForm,
+    TransitionForm,
+)
+from casemgr.cases.handoffs import pending_handoff
+from casemgr.cases.models import Case, Referral, Task
+from casemgr.cases.timeline import case_timeline
+from casemgr.cases.workflow import STATUS_LABELS, next_statuses
+from casemgr.extensions import db
+from casemgr.threats.forms import GRADING_MEANINGS
+from casemgr.threats.models import Threat
+
+
+def filter_form(args: MultiDict[str, str]) -> CaseFilterForm:
+    form = CaseFilterForm(formdata=args)
+    form.owner.choices = case_owners(db.session, blank="Any owner")
+    form.protectee_id.choices = [SelectChoice("", "Any protectee"), *protectee_choices(db.session)]
+    form.subject_id.choices = [
+        SelectChoice("", "Any subject"),
+        *subject_choices(db.session, current()),
+    ]
+    for field in (form.status, form.owner, form.protectee_id, form.subject_id, form.concern):
+        if field.data not in {str(choice.value) for choice in field.choices}:
+            field.data = ""  # an unknown filter value filters nothing rather than erroring
+    return form
+
+
+def _default_forms(case: Case) -> dict[str, Any]:
+    version = str(case.version)
+    transition = TransitionForm(formdata=None, version=version)
+    transition.to.choices = [
+        SelectChoice(status, STATUS_LABELS[status]) for status in next_statuses(case.status)
+    ]
+    handoff = HandoffForm(formdata=None, version=version)
+    handoff.to_user.choices = [
+        choice
+        for choice in case_owners(db.session)
+        if not case.owner or choice.value != case.owner.username
+    ]
+    task = TaskForm(formdata=None)
+    task.owner.choices = case_owners(db.session, blank="Nobody yet")
+    assign = AssignForm(formdata=None, version=version)
+    assign.owner.choices = case_owners(db.session)
+    return {
+        "transition_form": transition,
+        "handoff_form": handoff,
+        "task_form": task,
+        "assign_form": assign,
+    }
+
+
+def case_page_context(case: Case, **forms: Any) -> dict[str, Any]:
+    """Everything the case page renders; `forms` replace the blank forms (to show errors)."""
+    user = current()
+    threats = db.session.scalars(
+        select(Threat)
+        .where(Threat.case_id == case.id)
+        .options(selectinload(Threat.account), selectinload(Threat.targets))
+        .order_by(Threat.occurred_at.desc())
+    ).all()
+    tasks = db.session.scalars(
+        select(Task).where(Task.case_id == case.id).order_by(Task.status, Task.due_at)
+    ).all()
+    referrals = db.session.scalars(
+        select(Referral).where(Referral.case_id == case.id).order_by(Referral.referred_at)
+    ).all()
+    allowed = {
+        name: can(user, name, case)
+        for name in (
+            "case.edit",
+            "case.transition",
+            "case.assign",
+            "handoff.own",
+            "handoff.any",
+            "threat.log",
+            "task.manage",
+            "case.refer",
+        )
+    }
+    may_hand_off = allowed["handoff.any"] or (allowed["handoff.own"] and case.owner_id == user.id)
+    return {
+        "case": case,
+        "threats": threats,
+        "tasks": tasks,
+        "referrals": referrals,
+        "timeline": list(reversed(case_timeline(db.session, case))),
+        "pending": pending_handoff(db.session, case),
+        "labels": STATUS_LABELS,
+        "meanings": GRADING_MEANINGS,
+        "allowed": allowed,
+        "may_hand_off": may_hand_off,
+        "user": user,
+        **(_default_forms(case) | forms),
+    }
