@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, Response
 
 from casemgr.config import settings_from_env
+from casemgr.evidence.staging import StreamingRequest
 from casemgr.extensions import bootstrap, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_path=os.environ.get("CASEMGR_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
         template_folder=str(PROJECT_ROOT / "templates"),
     )
+    app.request_class = StreamingRequest
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(settings_from_env(instance))
@@ -66,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.cases import work_views
     from casemgr.dashboard import views as dashboard
     from casemgr.errors import register_error_handlers
+    from casemgr.evidence import views as evidence
     from casemgr.people import views as people
     from casemgr.search import views as search
     from casemgr.templating import install_filters
@@ -82,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(people.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(threats.bp)
+    app.register_blueprint(evidence.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(api.bp)
     cli.register(app)

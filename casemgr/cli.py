@@ -20,10 +20,13 @@ from casemgr.auth.accounts import create_user, find_user
 from casemgr.auth.models import ROLES, User
 from casemgr.auth.tokens import issue_token
 from casemgr.errors import CaseMgrError, ValidationFailed
+from casemgr.evidence.operations import verify_store
+from casemgr.evidence.staging import current_store
 from casemgr.extensions import db
 
 user_cli = AppGroup("user", help="Manage users and their API tokens.")
 audit_cli = AppGroup("audit", help="Check the audit log.")
+evidence_cli = AppGroup("evidence", help="Check the evidence store.")
 
 
 def _fail(message: str) -> NoReturn:
@@ -95,6 +98,18 @@ def verify_command() -> None:
     click.echo("audit chain intact")
 
 
+@evidence_cli.command("verify")
+def evidence_verify_command() -> None:
+    """Re-hash every stored evidence file; exit 1 listing any missing or altered one."""
+    problems = verify_store(db.session, current_store())
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("evidence store intact")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(evidence_cli)

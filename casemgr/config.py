@@ -40,6 +40,9 @@ def settings_from_env(instance_path: Path) -> dict[str, object]:
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     max_upload_mb = int(os.environ.get("CASEMGR_MAX_UPLOAD_MB", "100"))
+    # Hashes within this many bits of 64 count as the same picture (at most 15: see
+    # casemgr.evidence.matching for why).
+    match_threshold = min(max(int(os.environ.get("CASEMGR_MATCH_THRESHOLD", "10")), 0), 15)
     return {
         "SECRET_KEY": load_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -47,6 +50,9 @@ def settings_from_env(instance_path: Path) -> dict[str, object]:
         "CASEMGR_DATA_DIR": os.environ.get("CASEMGR_DATA_DIR") or str(instance_path / "data"),
         "CASEMGR_MAX_UPLOAD_MB": max_upload_mb,
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
+        # Larger images are stored but not decoded: a guard against decompression bombs.
+        "CASEMGR_MAX_IMAGE_PIXELS": int(os.environ.get("CASEMGR_MAX_IMAGE_PIXELS", "89478485")),
+        "CASEMGR_MATCH_THRESHOLD": match_threshold,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("CASEMGR_SECURE_COOKIES", "0") == "1",

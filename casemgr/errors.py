@@ -83,7 +83,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException) -> Response | tuple[str, int]:
-        response = _answer(error.code or 500, error.name, error.description or error.name)
+        detail = error.description or error.name
+        if error.code == 413:
+            detail = f"Uploads are limited to {current_app.config['CASEMGR_MAX_UPLOAD_MB']} MB."
+        response = _answer(error.code or 500, error.name, detail)
         if error.code == 405 and isinstance(response, Response):
             response.headers["Allow"] = ", ".join(error.valid_methods or [])
         return response

@@ -13,7 +13,7 @@ from casemgr.cases.models import (
     Referral,
     Task,
 )
-from casemgr.evidence.models import CustodyEvent, EvidenceItem
+from casemgr.evidence.models import CustodyEvent, EvidenceItem, EvidenceMatch
 from casemgr.people.models import Account, Protectee, Subject, SubjectAlias
 from casemgr.search import index as search_index  # registers the flush listener
 from casemgr.search.models import SearchDocument
@@ -33,6 +33,7 @@ __all__ = [
     "CaseStatusChange",
     "CustodyEvent",
     "EvidenceItem",
+    "EvidenceMatch",
     "Handoff",
     "LoginFailure",
     "Protectee",

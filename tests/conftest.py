@@ -18,6 +18,7 @@ from sqlalchemy import inspect, text
 
 from casemgr import create_app
 from casemgr.auth.models import User
+from casemgr.evidence.store import FileStore
 from casemgr.extensions import db
 from tests.factories import ROLES, make_token, make_user, make_world
 
@@ -142,6 +143,6 @@ def token_for(app: Flask, users: dict[str, User]) -> Callable[[str], dict[str, s
 def world(app: Flask, users: dict[str, User]) -> dict[str, str]:
     """One of everything routes address; sample values for string route arguments."""
     with app.app_context():
-        samples = make_world(db.session, users)
+        samples = make_world(db.session, users, FileStore(Path(app.config["CASEMGR_DATA_DIR"])))
         db.session.commit()
     return samples

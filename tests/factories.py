@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 from casemgr.audit.log import SYSTEM
 from casemgr.auth.models import ROLES, User
 from casemgr.auth.tokens import issue_token
+from casemgr.evidence.store import FileStore
 
 __all__ = ["ROLES", "TEST_PASSWORD", "make_token", "make_user"]
 
@@ -43,15 +44,18 @@ def make_token(session: Session, user: User, name: str = "tests") -> str:
     return plaintext
 
 
-def make_world(session: Session, users: dict[str, User]) -> dict[str, str]:
+def make_world(session: Session, users: dict[str, User], store: FileStore) -> dict[str, str]:
     """One of everything a route can address (each the first of its kind, so id 1), for
     tests that walk every route; returns sample values for string route arguments."""
+    import io
     from datetime import UTC, datetime
 
     from casemgr.audit.log import Actor
     from casemgr.cases.actions import create_task
     from casemgr.cases.handoffs import Brief, create_handoff
     from casemgr.cases.operations import CaseDetails, create_case
+    from casemgr.evidence.ingest import IngestSettings, ingest
+    from casemgr.evidence.store import stage_stream
     from casemgr.people.protectees import ProtecteeDetails, create_protectee
     from casemgr.people.subjects import AccountDetails, SubjectDetails, add_account, create_subject
     from casemgr.threats.operations import ThreatDetails, log_threat
@@ -82,4 +86,15 @@ def make_world(session: Session, users: dict[str, User]) -> dict[str, str]:
     )
     create_task(session, actor, case, "Brief the reception desk", analyst)
     create_handoff(session, actor, analyst, case, lead, Brief("Quiet week.", "Low.", "Watch."))
+    staged = stage_stream(io.BytesIO(b"Screenshot notes: account reopened.\n"), store.temp)
+    ingest(
+        session,
+        actor,
+        store,
+        staged.staged(),
+        original_filename="notes.txt",
+        declared_mime="text/plain",
+        settings=IngestSettings(10_000_000, 10),
+        case=case,
+    )
     return {"ref": case.ref}

@@ -1,6 +1,6 @@
 """JSON API v1. Importing the endpoint modules registers their routes on the blueprint."""
 
-from casemgr.api import case_work, cases, me, protectees, subjects, threats
+from casemgr.api import case_work, cases, evidence, me, protectees, subjects, threats
 from casemgr.api.blueprint import bp
 
-__all__ = ["bp", "case_work", "cases", "me", "protectees", "subjects", "threats"]
+__all__ = ["bp", "case_work", "cases", "evidence", "me", "protectees", "subjects", "threats"]

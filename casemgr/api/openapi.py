@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, create_model
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from casemgr.api.registry import STATUS_TITLES, ApiRegistry, Operation
+from casemgr.api.registry import STATUS_TITLES, UPLOAD_PART, ApiRegistry, Operation
 from casemgr.api.schemas import Problem
 
 REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+@cache
+def upload_model(form: type[BaseModel]) -> type[BaseModel]:
+    """A multipart body as documented: the form's fields and the binary `file` part.
+    (Under the form's own name; the form alone is never documented.)"""
+    file_part: Any = (bytes, Field(description="the file's bytes, kept exactly as sent"))
+    return create_model(
+        form.__name__, __base__=form, __module__=form.__module__, **{UPLOAD_PART: file_part}
+    )
 
 
 def _schemas(operations: list[Operation]) -> tuple[dict[Any, Any], dict[str, Any]]:
@@ -18,6 +29,8 @@ def _schemas(operations: list[Operation]) -> tuple[dict[Any, Any], dict[str, Any
     for operation in operations:
         if operation.body:
             wanted.append((operation.body, "validation"))
+        if operation.form:
+            wanted.append((upload_model(operation.form), "validation"))
         if operation.response:
             wanted.append((operation.response, "serialization"))
     unique = list(dict.fromkeys(wanted))
@@ -47,7 +60,7 @@ def _error_statuses(operation: Operation) -> list[int]:
     statuses = set(operation.errors)
     if not operation.public:
         statuses.add(401)
-    if operation.body:
+    if operation.body or operation.form:
         statuses |= {400, 413, 415, 422}
     if operation.query:
         statuses.add(422)
@@ -79,6 +92,12 @@ def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
         document["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": refs[(operation.body, "validation")]}},
+        }
+    if operation.form:
+        schema = refs[(upload_model(operation.form), "validation")]
+        document["requestBody"] = {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": schema}},
         }
     if operation.public:
         document["security"] = []

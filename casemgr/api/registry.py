@@ -1,5 +1,6 @@
 """Declares API endpoints once: the Flask route, the request validation by pydantic
-models, and the OpenAPI 3.1 document generated from those same models."""
+models (a JSON body, or the fields of a multipart upload), and the OpenAPI 3.1 document
+generated from those same models."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ValidationError
+from werkzeug.datastructures import FileStorage
 
 from casemgr.errors import CaseMgrError, ValidationFailed
 
+UPLOAD_PART = "file"  # the multipart part that carries an upload's bytes
 _RULE_PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 STATUS_TITLES = {
     400: "Malformed request",
@@ -58,6 +61,7 @@ class Operation:
     status: int
     errors: tuple[int, ...]
     public: bool = False
+    form: type[BaseModel] | None = None  # a multipart upload's fields, beside its `file`
     extra_schemas: list[type[BaseModel]] = field(default_factory=list)
     flask_rule: str = ""  # the routed one: `/cases/<ref>`
     path_parameters: list[dict[str, Any]] = field(default_factory=list)
@@ -81,9 +85,13 @@ class ApiRegistry:
         status: int = 200,
         errors: tuple[int, ...] = (),
         public: bool = False,
+        form: type[BaseModel] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
         """Register a view. It receives `body` and `query` as validated models (when declared)
-        and returns a model, which is serialised as JSON with `status`."""
+        and returns a model, which is serialised as JSON with `status`. With `form`, the
+        request is a multipart upload: the view receives the other fields as `form` and the
+        part named `file` as `upload` (a FileStorage)."""
+        assert body is None or form is None, "a request has a JSON body or a multipart one"
         path, path_parameters = openapi_path(rule)
         operation = Operation(
             method.upper(),
@@ -96,6 +104,7 @@ class ApiRegistry:
             status,
             errors,
             public,
+            form=form,
             flask_rule=rule,
             path_parameters=path_parameters,
         )
@@ -106,6 +115,8 @@ class ApiRegistry:
             def endpoint(**kwargs: Any) -> Response:
                 if body is not None:
                     kwargs["body"] = _parse_body(body)
+                if form is not None:
+                    kwargs["form"], kwargs["upload"] = _parse_form(form)
                 if query is not None:
                     kwargs["query"] = _parse_query(query)
                 result = view(**kwargs)
@@ -129,6 +140,27 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
     except ValidationError as error:
         if any(item["type"] == "json_invalid" for item in error.errors()):
             raise MalformedRequest("The body is not valid JSON.") from None
+        raise ValidationFailed(validation_errors(error)) from None
+
+
+def _parse_form(model: type[BaseModel]) -> tuple[BaseModel, FileStorage]:
+    """The fields of a multipart upload validated by `model`, and its one `file` part.
+    An empty field counts as absent, as browsers and curl send unfilled ones."""
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType(
+            f"Send the body as multipart/form-data, the file in the part named {UPLOAD_PART!r}."
+        )
+    # Reading the parts may raise 413; an unparseable body leaves no parts, hence the 400.
+    uploads = request.files.getlist(UPLOAD_PART)
+    if len(uploads) != 1:
+        problem = "no readable part" if not uploads else "more than one part"
+        raise MalformedRequest(
+            f"The body has {problem} named {UPLOAD_PART!r}; send exactly one file in it."
+        )
+    fields = {name: value for name, value in request.form.items() if value != ""}
+    try:
+        return model.model_validate(fields), uploads[0]
+    except ValidationError as error:
         raise ValidationFailed(validation_errors(error)) from None
 
 

@@ -23,6 +23,7 @@ from casemgr.cases.handoffs import pending_handoff
 from casemgr.cases.models import Case, Referral, Task
 from casemgr.cases.timeline import case_timeline
 from casemgr.cases.workflow import STATUS_LABELS, next_statuses
+from casemgr.evidence.models import EvidenceItem
 from casemgr.extensions import db
 from casemgr.threats.forms import GRADING_MEANINGS
 from casemgr.threats.models import Threat
@@ -81,6 +82,11 @@ def case_page_context(case: Case, **forms: Any) -> dict[str, Any]:
     referrals = db.session.scalars(
         select(Referral).where(Referral.case_id == case.id).order_by(Referral.referred_at)
     ).all()
+    evidence = db.session.scalars(
+        select(EvidenceItem)
+        .where(EvidenceItem.case_id == case.id)
+        .order_by(EvidenceItem.created_at.desc())
+    ).all()
     allowed = {
         name: can(user, name, case)
         for name in (
@@ -100,6 +106,7 @@ def case_page_context(case: Case, **forms: Any) -> dict[str, Any]:
         "threats": threats,
         "tasks": tasks,
         "referrals": referrals,
+        "evidence": evidence,
         "timeline": list(reversed(case_timeline(db.session, case))),
         "pending": pending_handoff(db.session, case),
         "labels": STATUS_LABELS,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from casemgr.auth.models import User
 from casemgr.cases.models import Case, CaseStatusChange, Handoff, Referral, Task
+from casemgr.evidence.models import EvidenceItem
 from casemgr.threats.models import Threat
 
 _EXCERPT = 160
@@ -124,7 +125,40 @@ def _referral_entries(session: Session, case: Case, names: dict[int, str]) -> li
     return entries
 
 
-SOURCES = (_status_entries, _threat_entries, _handoff_entries, _task_entries, _referral_entries)
+def _evidence_entries(session: Session, case: Case, names: dict[int, str]) -> list[TimelineEntry]:
+    entries = []
+    for item in session.scalars(select(EvidenceItem).where(EvidenceItem.case_id == case.id)):
+        name = item.original_filename or f"item {item.id}"
+        entries.append(
+            TimelineEntry(
+                item.created_at,
+                "evidence",
+                f"Evidence added: {name}",
+                names.get(item.created_by_id or 0),
+                {"evidence_id": item.id},
+            )
+        )
+        if item.withdrawn_at is not None:
+            entries.append(
+                TimelineEntry(
+                    item.withdrawn_at,
+                    "evidence",
+                    f"Evidence withdrawn: {name} ({item.withdrawn_reason})",
+                    None,
+                    {"evidence_id": item.id},
+                )
+            )
+    return entries
+
+
+SOURCES = (
+    _status_entries,
+    _threat_entries,
+    _handoff_entries,
+    _task_entries,
+    _referral_entries,
+    _evidence_entries,
+)
 
 
 def case_timeline(session: Session, case: Case) -> list[TimelineEntry]:

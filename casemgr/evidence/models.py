@@ -5,11 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from casemgr.auth.models import User
 from casemgr.db import UTCDateTime, one_of, utcnow
 from casemgr.extensions import db
+from casemgr.people.models import Protectee
 
 EVIDENCE_KINDS = ("evidence", "reference")
 ANALYSIS_STATES = ("pending", "ok", "corrupt", "over_pixel_limit", "not_analysed")
@@ -67,8 +78,17 @@ class EvidenceItem(db.Model):
     image_format: Mapped[str | None] = mapped_column(String(20))
     exif: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     has_gps: Mapped[bool] = mapped_column(default=False)
+    analysis_note: Mapped[str] = mapped_column(Text, default="")
+    mismatch_note: Mapped[str] = mapped_column(Text, default="")
+    gps: Mapped[dict[str, float] | None] = mapped_column(JSON)
     phash: Mapped[str | None] = mapped_column(String(16), index=True)  # 64-bit, hex
     dhash: Mapped[str | None] = mapped_column(String(16))
+    # pHash split into four 16-bit bands, each indexed: a multi-index lookup finds every
+    # hash within a distance T by looking up values within T // 4 in each band.
+    phash_b0: Mapped[int | None] = mapped_column(index=True)
+    phash_b1: Mapped[int | None] = mapped_column(index=True)
+    phash_b2: Mapped[int | None] = mapped_column(index=True)
+    phash_b3: Mapped[int | None] = mapped_column(index=True)
     manipulated: Mapped[bool] = mapped_column(default=False)
     manipulation_note: Mapped[str] = mapped_column(Text, default="")
     original_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_items.id"))
@@ -80,6 +100,24 @@ class EvidenceItem(db.Model):
     custody: Mapped[list[CustodyEvent]] = relationship(
         back_populates="evidence", order_by="CustodyEvent.id"
     )
+    protectee: Mapped[Protectee | None] = relationship()
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime.startswith("image/")
+
+    @property
+    def flags(self) -> list[str]:
+        """Short labels an analyst scans for: what is unusual about this item."""
+        named = {
+            "manipulated": self.manipulated,
+            "withdrawn": self.withdrawn_at is not None,
+            "gps": self.has_gps,
+            "type_mismatch": self.type_mismatch,
+            "corrupt": self.analysis == "corrupt",
+            "over_pixel_limit": self.analysis == "over_pixel_limit",
+        }
+        return [name for name, present in named.items() if present]
 
 
 class CustodyEvent(db.Model):
@@ -97,3 +135,24 @@ class CustodyEvent(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
 
     evidence: Mapped[EvidenceItem] = relationship(back_populates="custody")
+    actor: Mapped[User | None] = relationship()
+
+
+class EvidenceMatch(db.Model):
+    """A near-duplicate found by perceptual hash: `evidence` looks derived from `matched`
+    (a protectee's reference photo, or earlier evidence)."""
+
+    __tablename__ = "evidence_matches"
+    __table_args__ = (
+        UniqueConstraint("evidence_id", "matched_id"),
+        CheckConstraint("evidence_id != matched_id", name="not_itself"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), index=True)
+    matched_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), index=True)
+    phash_distance: Mapped[int]
+    dhash_distance: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    matched: Mapped[EvidenceItem] = relationship(foreign_keys=[matched_id])

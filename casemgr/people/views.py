@@ -15,6 +15,8 @@ from casemgr.auth.current import current, request_actor
 from casemgr.auth.permissions import authorize, can
 from casemgr.cases.models import case_protectees
 from casemgr.errors import Conflict, NotFound, ValidationFailed
+from casemgr.evidence.forms import ReferencePhotoForm
+from casemgr.evidence.operations import reference_photos
 from casemgr.extensions import db
 from casemgr.people.forms import (
     NO_SUBJECT,
@@ -110,7 +112,13 @@ def protectee_detail(protectee_id: int) -> str:
     authorize(user, "read")
     protectee = get_protectee(db.session, protectee_id)
     cases = linked_cases(db.session, case_protectees.c.protectee_id, protectee.id, user)
-    return render_template("people/protectee.html", protectee=protectee, cases=cases)
+    return render_template(
+        "people/protectee.html",
+        protectee=protectee,
+        cases=cases,
+        reference_photos=reference_photos(db.session, protectee),
+        reference_form=ReferencePhotoForm(formdata=None),
+    )
 
 
 @bp.route("/protectees/<int:protectee_id>/edit", methods=["GET", "POST"])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from openapi_spec_validator import validate
+from PIL import Image
 
 from casemgr.api.blueprint import api as registry
 from tests.api.conftest import OCCURRED, assert_ok, assert_problem
@@ -37,6 +39,13 @@ CONTRACT_PATHS = {
     ("POST", "/cases/{ref}/tasks"),
     ("POST", "/cases/{ref}/referrals"),
     ("GET", "/cases/{ref}/timeline"),
+    ("POST", "/protectees/{protectee_id}/reference-photos"),
+    ("POST", "/cases/{ref}/evidence"),
+    ("GET", "/evidence/{evidence_id}"),
+    ("GET", "/evidence/{evidence_id}/file"),
+    ("GET", "/evidence/{evidence_id}/custody"),
+    ("POST", "/evidence/{evidence_id}/manipulated"),
+    ("POST", "/evidence/{evidence_id}/withdraw"),
 }
 WRITES = [op for op in registry.operations if op.method != "GET"]
 GUARDED = [op for op in registry.operations if not op.public]
@@ -66,7 +75,18 @@ BODIES = {
     ("POST", "/cases/{ref}/tasks"): {"title": "Call"},
     ("PATCH", "/cases/{ref}/tasks/{task_id}"): {"status": "done"},
     ("POST", "/cases/{ref}/referrals"): {"agency": "Police"},
+    # Multipart uploads: these fields, and a small PNG in the part `file`.
+    ("POST", "/cases/{ref}/evidence"): {"description": "Screenshot"},
+    ("POST", "/protectees/{protectee_id}/reference-photos"): {"caption": "Portrait"},
+    ("POST", "/evidence/{evidence_id}/manipulated"): {"note": "Crosshairs drawn."},
+    ("POST", "/evidence/{evidence_id}/withdraw"): {"reason": "Duplicate."},
 }
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 40, 40)).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def test_openapi_is_valid_and_lists_every_endpoint_of_the_contract(client) -> None:
@@ -101,7 +121,16 @@ def test_every_operation_needs_a_token(client, operation) -> None:
         operation.rule,
         {"ref": "TA-2026-0001"}
         | dict.fromkeys(
-            ("protectee_id", "subject_id", "account_id", "handoff_id", "threat_id", "task_id"), 1
+            (
+                "protectee_id",
+                "subject_id",
+                "account_id",
+                "handoff_id",
+                "threat_id",
+                "task_id",
+                "evidence_id",
+            ),
+            1,
         ),
     )
     response = client.open("/api/v1" + path, method=operation.method, json={})
@@ -119,6 +148,8 @@ def one_of_each(api, new_case, new_threat) -> dict[str, object]:
     handoff = {"to_user": "lead", "brief": BRIEF}
     handoff = assert_ok(api.post("analyst", f"/cases/{case['ref']}/handoffs", handoff), 201)
     task = assert_ok(api.post("analyst", f"/cases/{case['ref']}/tasks", {"title": "Call"}), 201)
+    upload = {"file": (io.BytesIO(_png()), "shot.png")}
+    evidence = api.post("analyst", f"/cases/{case['ref']}/evidence", data=upload)
     return {
         "ref": case["ref"],
         "version": assert_ok(api.get("viewer", f"/cases/{case['ref']}"))["version"],
@@ -129,6 +160,7 @@ def one_of_each(api, new_case, new_threat) -> dict[str, object]:
         "handoff_id": handoff["id"],
         "threat_id": new_threat(case["ref"])["id"],
         "task_id": task["id"],
+        "evidence_id": assert_ok(evidence, 201)["id"],
     }
 
 
@@ -147,5 +179,10 @@ def test_every_write_is_listed_with_a_sample_body() -> None:
 @pytest.mark.parametrize("operation", WRITES, ids=lambda op: f"{op.method} {op.rule}")
 def test_viewers_may_not_write_anything(api, one_of_each, operation) -> None:
     body = _filled(BODIES[(operation.method, operation.rule)], one_of_each)
-    response = api.request(operation.method, "viewer", _concrete(operation.rule, one_of_each), body)
+    path = _concrete(operation.rule, one_of_each)
+    if operation.form is not None:
+        upload = body | {"file": (io.BytesIO(_png()), "photo.png")}
+        response = api.request(operation.method, "viewer", path, data=upload)
+    else:
+        response = api.request(operation.method, "viewer", path, body)
     assert_problem(response, 403)
