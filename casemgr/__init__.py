@@ -63,7 +63,10 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from casemgr import api, cli, models
+    from casemgr.assessments import views as assessments
     from casemgr.auth import admin, views
+    from casemgr.briefings import bolo_views
+    from casemgr.briefings import views as briefings
     from casemgr.cases import views as cases
     from casemgr.cases import work_views
     from casemgr.dashboard import views as dashboard
@@ -86,6 +89,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases.bp)
     app.register_blueprint(threats.bp)
     app.register_blueprint(evidence.bp)
+    app.register_blueprint(bolo_views.bp)
+    app.register_blueprint(briefings.bp)
+    app.register_blueprint(assessments.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(api.bp)
     cli.register(app)

@@ -1,4 +1,5 @@
-"""`flask --app app ...` commands: users and tokens, and the audit-chain check.
+"""`flask --app app ...` commands: users and tokens, the audit-chain and store checks, and
+briefing and bundle export and verification.
 
 Each command commits once at its end; a refusal prints one line and exits non-zero.
 """
@@ -7,7 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -19,6 +23,12 @@ from casemgr.audit.log import SYSTEM, verify_audit_chain
 from casemgr.auth.accounts import create_user, find_user
 from casemgr.auth.models import ROLES, User
 from casemgr.auth.tokens import issue_token
+from casemgr.briefings.bundle import check_bundle
+from casemgr.briefings.bundles import export_bundle
+from casemgr.briefings.operations import export_briefing
+from casemgr.briefings.settings import current_export_settings, current_signing_key
+from casemgr.briefings.snapshot import SECTIONS, BriefingOptions
+from casemgr.cases.models import Case
 from casemgr.errors import CaseMgrError, ValidationFailed
 from casemgr.evidence.operations import verify_store
 from casemgr.evidence.staging import current_store
@@ -27,6 +37,8 @@ from casemgr.extensions import db
 user_cli = AppGroup("user", help="Manage users and their API tokens.")
 audit_cli = AppGroup("audit", help="Check the audit log.")
 evidence_cli = AppGroup("evidence", help="Check the evidence store.")
+briefing_cli = AppGroup("briefing", help="Export briefings.")
+bundle_cli = AppGroup("bundle", help="Export and verify sealed evidence bundles.")
 
 
 def _fail(message: str) -> NoReturn:
@@ -109,7 +121,119 @@ def evidence_verify_command() -> None:
     click.echo("evidence store intact")
 
 
+def _case(ref: str) -> Case:
+    case = db.session.scalar(select(Case).where(Case.ref == ref.strip().upper()))
+    if case is None:
+        _fail(f"no case {ref!r}")
+    return case
+
+
+def export_options(function: Callable[..., None]) -> Callable[..., None]:
+    """The options `briefing export` and `bundle export` share."""
+    for decorator in reversed(
+        (
+            click.argument("case_ref"),
+            click.option("--recipient", required=True, help="Who receives it."),
+            click.option("--tlp", "marking", required=True, help="The handling mark."),
+            click.option("--include-private", is_flag=True, help="Show protectees' details."),
+            click.option(
+                "--section",
+                "sections",
+                multiple=True,
+                help=f"Repeat to choose sections (default all): {', '.join(SECTIONS)}.",
+            ),
+            click.option("-o", "--output", required=True, type=click.Path(path_type=Path)),
+        )
+    ):
+        function = decorator(function)
+    return function
+
+
+def _options(
+    recipient: str, marking: str, include_private: bool, sections: tuple[str, ...]
+) -> BriefingOptions:
+    return BriefingOptions(
+        recipient=recipient,
+        marking=marking.strip(),
+        author=SYSTEM.username,
+        sections=tuple(sections) or tuple(SECTIONS),
+        include_private=include_private,
+    )
+
+
+@briefing_cli.command("export")
+@export_options
+def briefing_export_command(
+    case_ref: str,
+    recipient: str,
+    marking: str,
+    include_private: bool,
+    sections: tuple[str, ...],
+    output: Path,
+) -> None:
+    """Write the PDF briefing on CASE_REF and record its disclosure."""
+    case = _case(case_ref)
+    options = _options(recipient, marking, include_private, sections)
+    try:
+        briefing, pdf = export_briefing(
+            db.session, SYSTEM, case, options, current_store(), current_export_settings()
+        )
+        output.write_bytes(pdf)
+    except CaseMgrError as error:
+        _fail(_describe(error))
+    except OSError as error:
+        _fail(f"cannot write {output}: {error.strerror}")
+    db.session.commit()
+    click.echo(
+        f"briefing #{briefing.id} on {case.ref} written to {output} (sha256 {briefing.sha256})"
+    )
+
+
+@bundle_cli.command("export")
+@export_options
+def bundle_export_command(
+    case_ref: str,
+    recipient: str,
+    marking: str,
+    include_private: bool,
+    sections: tuple[str, ...],
+    output: Path,
+) -> None:
+    """Write the sealed bundle (ZIP) on CASE_REF and record its disclosure."""
+    case = _case(case_ref)
+    options = _options(recipient, marking, include_private, sections)
+    key = current_signing_key()
+    try:
+        briefing, stored = export_bundle(
+            db.session, SYSTEM, case, options, current_store(), current_export_settings(), key
+        )
+        shutil.copyfile(stored, output)
+    except CaseMgrError as error:
+        _fail(_describe(error))
+    except OSError as error:
+        _fail(f"cannot write {output}: {error.strerror}")
+    db.session.commit()
+    click.echo(
+        f"bundle #{briefing.id} on {case.ref} written to {output} (sha256 {briefing.sha256}), "
+        f"signed by {key.fingerprint}"
+    )
+
+
+@bundle_cli.command("verify")
+@click.argument("file")
+@click.option("--fingerprint", default=None, help="The signer's expected key fingerprint.")
+def bundle_verify_command(file: str, fingerprint: str | None) -> None:
+    """Check a bundle offline: signature, signer, every file's SHA-256; exit 1 naming the
+    first problem."""
+    check = check_bundle(Path(file), fingerprint)
+    if check.problems:
+        _fail(check.problems[0])
+    click.echo(f"bundle verified: {check.files} files, signed by {check.fingerprint}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(evidence_cli)
+    app.cli.add_command(briefing_cli)
+    app.cli.add_command(bundle_cli)

@@ -53,6 +53,9 @@ def settings_from_env(instance_path: Path) -> dict[str, object]:
         # Larger images are stored but not decoded: a guard against decompression bombs.
         "CASEMGR_MAX_IMAGE_PIXELS": int(os.environ.get("CASEMGR_MAX_IMAGE_PIXELS", "89478485")),
         "CASEMGR_MATCH_THRESHOLD": match_threshold,
+        "CASEMGR_RUBRIC_DIR": os.environ.get("CASEMGR_RUBRIC_DIR") or None,
+        # "tlp" (TLP 2.0) or "government" (OFFICIAL, OFFICIAL-SENSITIVE) on briefings.
+        "CASEMGR_MARKING_SCHEME": os.environ.get("CASEMGR_MARKING_SCHEME", "tlp"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("CASEMGR_SECURE_COOKIES", "0") == "1",

@@ -1,6 +1,6 @@
 """Imports every domain module's models, so the metadata holds the whole schema."""
 
-from casemgr.assessments.models import Assessment, AssessmentAnswer
+from casemgr.assessments.models import Assessment, AssessmentAnswer, RubricVersion
 from casemgr.audit.models import AuditEvent
 from casemgr.auth.models import ApiToken, LoginFailure, User
 from casemgr.briefings.models import Briefing
@@ -38,6 +38,7 @@ __all__ = [
     "LoginFailure",
     "Protectee",
     "Referral",
+    "RubricVersion",
     "SearchDocument",
     "Subject",
     "SubjectAlias",

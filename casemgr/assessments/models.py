@@ -7,9 +7,12 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from casemgr.auth.models import User
 from casemgr.cases.models import CONCERN_LEVELS
 from casemgr.db import UTCDateTime, link_table, one_of, utcnow
+from casemgr.evidence.models import EvidenceItem
 from casemgr.extensions import db
+from casemgr.threats.models import Threat
 
 answer_threats = link_table(
     "assessment_answer_threats", ("answer_id", "assessment_answers.id"), ("threat_id", "threats.id")
@@ -20,6 +23,19 @@ answer_evidence = link_table(
     ("answer_id", "assessment_answers.id"),
     ("evidence_id", "evidence_items.id"),
 )
+
+
+class RubricVersion(db.Model):
+    """The exact text of a rubric file an assessment was scored with, kept so that an old
+    assessment is explained by the rubric as it was, whatever the file says today."""
+
+    __tablename__ = "rubric_versions"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rubric_id: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[str] = mapped_column(String(50))
+    source: Mapped[str] = mapped_column(Text)
+    first_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Assessment(db.Model):
@@ -34,7 +50,7 @@ class Assessment(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     rubric_id: Mapped[str] = mapped_column(String(100))
     rubric_version: Mapped[str] = mapped_column(String(50))
-    rubric_sha256: Mapped[str] = mapped_column(String(64))
+    rubric_sha256: Mapped[str] = mapped_column(ForeignKey("rubric_versions.sha256"))
     score: Mapped[float] = mapped_column(Float)
     computed_level: Mapped[str] = mapped_column(String(16))
     level: Mapped[str] = mapped_column(String(16))  # final: computed, or the analyst's override
@@ -46,6 +62,7 @@ class Assessment(db.Model):
     answers: Mapped[list[AssessmentAnswer]] = relationship(
         back_populates="assessment", order_by="AssessmentAnswer.id"
     )
+    assessor: Mapped[User | None] = relationship()
 
 
 class AssessmentAnswer(db.Model):
@@ -59,3 +76,5 @@ class AssessmentAnswer(db.Model):
     rationale: Mapped[str] = mapped_column(Text, default="")
 
     assessment: Mapped[Assessment] = relationship(back_populates="answers")
+    threats: Mapped[list[Threat]] = relationship(secondary=answer_threats)
+    evidence: Mapped[list[EvidenceItem]] = relationship(secondary=answer_evidence)

@@ -6,9 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from casemgr.auth.models import User
 from casemgr.db import UTCDateTime, link_table, one_of, utcnow
+from casemgr.evidence.models import EvidenceItem
 from casemgr.extensions import db
 
 BRIEFING_KINDS = ("briefing", "bundle", "bolo")
@@ -40,3 +42,6 @@ class Briefing(db.Model):
     size: Mapped[int] = mapped_column(BigInteger)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    evidence: Mapped[list[EvidenceItem]] = relationship(secondary=briefing_evidence)
+    created_by: Mapped[User | None] = relationship()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casemgr.assessments.models import Assessment
@@ -17,6 +17,7 @@ from casemgr.cases.workflow import TransitionRequest, check_transition
 from casemgr.db import utcnow
 from casemgr.errors import Conflict, ValidationFailed
 from casemgr.people.models import Protectee, Subject
+from casemgr.threats.models import Threat
 from casemgr.validation import Checks
 
 
@@ -166,8 +167,17 @@ def assign_case(session: Session, actor: Actor, case: Case, owner: User) -> Case
     return case
 
 
-def has_assessment(session: Session, case: Case) -> bool:
-    return bool(session.scalar(select(exists().where(Assessment.case_id == case.id))))
+def assessed_since_last_threat(session: Session, case: Case) -> bool:
+    """True when the newest assessment was made after the last threat was logged."""
+    last_assessed = session.scalar(
+        select(func.max(Assessment.created_at)).where(Assessment.case_id == case.id)
+    )
+    if last_assessed is None:
+        return False
+    last_threat = session.scalar(
+        select(func.max(Threat.created_at)).where(Threat.case_id == case.id)
+    )
+    return last_threat is None or last_assessed >= last_threat
 
 
 def transition_case(
@@ -182,7 +192,9 @@ def transition_case(
     """Move the case to `target`, recording who, when, from, to and why."""
     check_version(case, expected_version)
     check_transition(
-        TransitionRequest(case.status, target, reason, actor_role, has_assessment(session, case))
+        TransitionRequest(
+            case.status, target, reason, actor_role, assessed_since_last_threat(session, case)
+        )
     )
     change = CaseStatusChange(
         case_id=case.id,

@@ -96,6 +96,7 @@ def case_page_context(case: Case, **forms: Any) -> dict[str, Any]:
             "handoff.own",
             "handoff.any",
             "threat.log",
+            "assessment.create",
             "task.manage",
             "case.refer",
         )

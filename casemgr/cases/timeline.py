@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casemgr.assessments.models import Assessment
 from casemgr.auth.models import User
 from casemgr.cases.models import Case, CaseStatusChange, Handoff, Referral, Task
 from casemgr.evidence.models import EvidenceItem
@@ -151,6 +152,21 @@ def _evidence_entries(session: Session, case: Case, names: dict[int, str]) -> li
     return entries
 
 
+def _assessment_entries(session: Session, case: Case, names: dict[int, str]) -> list[TimelineEntry]:
+    assessments = session.scalars(select(Assessment).where(Assessment.case_id == case.id))
+    return [
+        TimelineEntry(
+            assessment.created_at,
+            "assessment",
+            f"Assessed: {assessment.level} (score {assessment.score:.1f}, "
+            f"rubric {assessment.rubric_id} v{assessment.rubric_version})",
+            names.get(assessment.assessor_id or 0),
+            {"assessment_id": assessment.id},
+        )
+        for assessment in assessments
+    ]
+
+
 SOURCES = (
     _status_entries,
     _threat_entries,
@@ -158,6 +174,7 @@ SOURCES = (
     _task_entries,
     _referral_entries,
     _evidence_entries,
+    _assessment_entries,
 )
 
 

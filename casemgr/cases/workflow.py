@@ -40,7 +40,7 @@ class TransitionRequest:
     target: str
     reason: str
     role: str
-    has_assessment: bool
+    assessed_since_last_threat: bool
 
 
 def check_transition(request: TransitionRequest) -> None:
@@ -60,8 +60,10 @@ def check_transition(request: TransitionRequest) -> None:
         raise TransitionNotAllowed("Reopening a closed case is a lead's action.")
     if request.target == "closed" and request.role not in LEAD_ROLES:
         raise TransitionNotAllowed("Closing a case is a lead's action.")
-    if request.target == "closed" and not request.has_assessment:
-        raise TransitionNotAllowed("A case cannot be closed before it has an assessment.")
+    if request.target == "closed" and not request.assessed_since_last_threat:
+        raise TransitionNotAllowed(
+            "A case cannot be closed without an assessment made after its last threat."
+        )
     if request.target == "referred" and request.role not in LEAD_ROLES:
         raise TransitionNotAllowed("Referring a case to law enforcement is a lead's action.")
 

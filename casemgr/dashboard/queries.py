@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Integer, Select, cast, func, select
+from sqlalchemy import ColumnElement, Integer, Select, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from casemgr.assessments.models import Assessment
 from casemgr.auth.models import User
 from casemgr.auth.permissions import visible_case_condition
 from casemgr.cases.models import Case, Handoff, Task
@@ -84,6 +85,26 @@ def unassessed_cases(session: Session, user: User) -> list[Case]:
     )
 
 
+def reassessment_due(session: Session, user: User, now: datetime) -> list[tuple[Case, bool]]:
+    """Assessed open cases whose review date has passed or that had a threat logged after
+    their last assessment; with True when a newer threat is the reason."""
+    last_assessed = (
+        select(func.max(Assessment.created_at))
+        .where(Assessment.case_id == Case.id)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    newer_threat = exists().where(Threat.case_id == Case.id, Threat.created_at > last_assessed)
+    rows = session.execute(
+        _open_cases(user)
+        .add_columns(newer_threat.label("newer_threat"))
+        .where(last_assessed.is_not(None), or_(Case.next_review_at < now, newer_threat))
+        .order_by(Case.next_review_at.is_(None), Case.next_review_at, Case.ref)
+        .limit(LIMIT)
+    )
+    return [(case, bool(newer)) for case, newer in rows]
+
+
 def new_threats(session: Session, user: User, now: datetime) -> list[tuple[Threat, str]]:
     """Threats logged by others in the last week on cases this user owns."""
     return list(
@@ -145,6 +166,7 @@ class Dashboard:
     overdue_reviews: list[Case]
     overdue_tasks: list[tuple[Task, str]]
     unassessed: list[Case]
+    reassess: list[tuple[Case, bool]]
     new_threats: list[tuple[Threat, str]]
     concern: dict[str | None, int]
     weekly: list[int]
@@ -159,6 +181,7 @@ def dashboard(session: Session, user: User) -> Dashboard:
         overdue_reviews=overdue_reviews(session, user, now),
         overdue_tasks=overdue_tasks(session, user, now),
         unassessed=unassessed_cases(session, user),
+        reassess=reassessment_due(session, user, now),
         new_threats=new_threats(session, user, now),
         concern=concern_counts(session, user),
         weekly=threats_per_week(session, user, now),

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 import imagehash
-from PIL import ExifTags, Image, ImageChops, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageChops, ImageFile, ImageOps, UnidentifiedImageError
 
 Analysis = Literal["ok", "corrupt", "over_pixel_limit"]
 
@@ -122,6 +122,9 @@ def _check_and_decode(image: Image.Image, max_pixels: int) -> None:
     )
     if pixels > limit:
         raise ImageRefused(ImageFindings("over_pixel_limit", _over_note(pixels, limit), **header))
+    # WeasyPrint turns truncated-image loading on for the whole process when imported;
+    # evidence must be judged strictly, so switch it back off before every decode.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         image.load()
     except Image.DecompressionBombError as exc:  # a GIF frame or TIFF tile larger than the header

@@ -72,3 +72,14 @@ class TransferForm(FlaskForm):
     )
     note = TextAreaField("Note", validators=[Length(max=5000)])
     submit = SubmitField("Record transfer")
+
+
+class LikenessForm(FlaskForm):
+    subject_id = SelectField(
+        "This image shows",
+        choices=[],
+        default="",
+        validate_choice=False,
+        description="The photo a BOLO sheet prints for that subject.",
+    )
+    submit = SubmitField("Save likeness")

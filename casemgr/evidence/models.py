@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from casemgr.auth.models import User
 from casemgr.db import UTCDateTime, one_of, utcnow
 from casemgr.extensions import db
-from casemgr.people.models import Protectee
+from casemgr.people.models import Protectee, Subject
 
 EVIDENCE_KINDS = ("evidence", "reference")
 ANALYSIS_STATES = ("pending", "ok", "corrupt", "over_pixel_limit", "not_analysed")
@@ -33,6 +33,7 @@ CUSTODY_ACTIONS = (
     "bundled",
     "transferred",
     "marked_manipulated",
+    "marked_likeness",
     "withdrawn",
 )
 
@@ -92,6 +93,8 @@ class EvidenceItem(db.Model):
     manipulated: Mapped[bool] = mapped_column(default=False)
     manipulation_note: Mapped[str] = mapped_column(Text, default="")
     original_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_items.id"))
+    # "This image shows subject X": the photo a BOLO sheet prints for that subject.
+    likeness_subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"), index=True)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -101,6 +104,7 @@ class EvidenceItem(db.Model):
         back_populates="evidence", order_by="CustodyEvent.id"
     )
     protectee: Mapped[Protectee | None] = relationship()
+    likeness_subject: Mapped[Subject | None] = relationship()
 
     @property
     def is_image(self) -> bool:

@@ -1,5 +1,6 @@
-"""What analysts do with an item once it is in: mark it manipulated, withdraw it, record
-its transfer; and the check that every stored file still has its hash."""
+"""What analysts do with an item once it is in: mark it manipulated or as a subject's
+likeness, withdraw it, record its transfer; and the check that every stored file still has
+its hash."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from casemgr.errors import Conflict, NotFound
 from casemgr.evidence.custody import record_custody
 from casemgr.evidence.models import EvidenceItem
 from casemgr.evidence.store import FileStore
-from casemgr.people.models import Protectee
+from casemgr.people.models import Protectee, Subject
 from casemgr.validation import Checks
 
 
@@ -82,6 +83,38 @@ def mark_manipulated(
         item.id,
         changes,
         _case_ref(session, item),
+    )
+    return item
+
+
+def mark_likeness(
+    session: Session, actor: Actor, item: EvidenceItem, subject_id: int | None
+) -> EvidenceItem:
+    """Mark an image item as showing a subject of its case (the photo a BOLO sheet prints),
+    or clear the mark with `subject_id` None. ValidationFailed for an item that is not an
+    image of a case, or a subject not linked to the item's case; Conflict once withdrawn."""
+    if item.withdrawn_at is not None:
+        raise Conflict("A withdrawn item cannot be marked as a likeness.")
+    checks = Checks()
+    case = session.get(Case, item.case_id) if item.case_id else None
+    if case is None or not item.is_image:
+        checks.fail("subject_id", "Only an image on a case can show a subject.")
+    subject = session.get(Subject, subject_id) if subject_id is not None else None
+    if subject_id is not None and case is not None and subject not in case.subjects:
+        checks.fail("subject_id", "Choose a subject linked to this item's case.")
+    checks.done()
+    previous = item.likeness_subject
+    if subject_id == item.likeness_subject_id:
+        return item
+    changes = apply_changes(item, {"likeness_subject_id": subject_id})
+    if subject is not None:
+        note = f"Marked as showing subject #{subject.id} {subject.name}."
+    else:
+        note = f"Likeness mark cleared (was subject #{previous.id} {previous.name})."
+    record_custody(session, actor, item, "marked_likeness", note)
+    _touch(session, item)
+    record_event(
+        session, actor, "evidence.likeness", "evidence", item.id, changes, _case_ref(session, item)
     )
     return item
 

@@ -17,6 +17,7 @@ from casemgr.errors import CaseMgrError, ValidationFailed
 from casemgr.evidence.custody import record_custody
 from casemgr.evidence.difference import difference_image
 from casemgr.evidence.forms import (
+    LikenessForm,
     ManipulatedForm,
     ReferencePhotoForm,
     TransferForm,
@@ -26,7 +27,13 @@ from casemgr.evidence.forms import (
 from casemgr.evidence.ingest import Acquisition
 from casemgr.evidence.matching import visible_match_counts
 from casemgr.evidence.models import EvidenceItem, EvidenceMatch
-from casemgr.evidence.operations import get_item, mark_manipulated, record_transfer, withdraw
+from casemgr.evidence.operations import (
+    get_item,
+    mark_likeness,
+    mark_manipulated,
+    record_transfer,
+    withdraw,
+)
 from casemgr.evidence.staging import (
     Outcome,
     current_store,
@@ -167,8 +174,19 @@ def _detail_page(item: EvidenceItem, status: int = 200, **forms: object) -> tupl
         manipulated_form=manipulated,
         withdraw_form=forms.get("withdraw_form") or WithdrawForm(formdata=None),
         transfer_form=forms.get("transfer_form") or TransferForm(formdata=None),
+        likeness_form=_likeness_form(item, case, forms.get("likeness_form")),
     )
     return page, status
+
+
+def _likeness_form(item: EvidenceItem, case: Case | None, form: object) -> LikenessForm:
+    """The form offering the case's subjects, set to the item's current mark."""
+    if not isinstance(form, LikenessForm):
+        form = LikenessForm(formdata=None, subject_id=str(item.likeness_subject_id or ""))
+    form.subject_id.choices = [SelectChoice("", "— no one (clear the mark)")] + [
+        SelectChoice(str(subject.id), subject.name) for subject in (case.subjects if case else [])
+    ]
+    return form
 
 
 @bp.route("/evidence/<int:item_id>")
@@ -252,6 +270,17 @@ def manipulated(item_id: int) -> Response | tuple[str, int]:
         mark_manipulated(db.session, request_actor(), item, form.note.data or "", original)
 
     return _act(item_id, "manipulated_form", ManipulatedForm, act, "Marked as manipulated.")
+
+
+@bp.route("/evidence/<int:item_id>/likeness", methods=["POST"])
+def likeness(item_id: int) -> Response | tuple[str, int]:
+    def act(item: EvidenceItem, form: LikenessForm) -> None:
+        chosen = form.subject_id.data or ""
+        if chosen and not chosen.isdigit():
+            raise ValidationFailed({"subject_id": ["Choose a subject linked to this case."]})
+        mark_likeness(db.session, request_actor(), item, int(chosen) if chosen else None)
+
+    return _act(item_id, "likeness_form", LikenessForm, act, "Likeness mark saved.")
 
 
 @bp.route("/evidence/<int:item_id>/withdraw", methods=["POST"])

@@ -46,6 +46,13 @@ CONTRACT_PATHS = {
     ("GET", "/evidence/{evidence_id}/custody"),
     ("POST", "/evidence/{evidence_id}/manipulated"),
     ("POST", "/evidence/{evidence_id}/withdraw"),
+    ("GET", "/rubrics"),
+    ("GET", "/rubrics/{rubric_id}"),
+    ("GET", "/cases/{ref}/assessments"),
+    ("POST", "/cases/{ref}/assessments"),
+    ("POST", "/cases/{ref}/briefings"),
+    ("GET", "/briefings/{briefing_id}/pdf"),
+    ("POST", "/cases/{ref}/bundles"),
 }
 WRITES = [op for op in registry.operations if op.method != "GET"]
 GUARDED = [op for op in registry.operations if not op.public]
@@ -80,6 +87,9 @@ BODIES = {
     ("POST", "/protectees/{protectee_id}/reference-photos"): {"caption": "Portrait"},
     ("POST", "/evidence/{evidence_id}/manipulated"): {"note": "Crosshairs drawn."},
     ("POST", "/evidence/{evidence_id}/withdraw"): {"reason": "Duplicate."},
+    ("POST", "/cases/{ref}/assessments"): {"rubric": "casemgr-default", "answers": {}},
+    ("POST", "/cases/{ref}/briefings"): {"recipient": "Police", "tlp": "TLP:AMBER"},
+    ("POST", "/cases/{ref}/bundles"): {"recipient": "Police", "tlp": "TLP:AMBER"},
 }
 
 
@@ -119,7 +129,7 @@ def _concrete(path: str, ids: dict[str, object]) -> str:
 def test_every_operation_needs_a_token(client, operation) -> None:
     path = _concrete(
         operation.rule,
-        {"ref": "TA-2026-0001"}
+        {"ref": "TA-2026-0001", "rubric_id": "casemgr-default"}
         | dict.fromkeys(
             (
                 "protectee_id",
@@ -129,6 +139,7 @@ def test_every_operation_needs_a_token(client, operation) -> None:
                 "threat_id",
                 "task_id",
                 "evidence_id",
+                "briefing_id",
             ),
             1,
         ),

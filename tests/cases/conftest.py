@@ -15,7 +15,10 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from casemgr.assessments.catalogue import BUILT_IN
 from casemgr.assessments.models import Assessment
+from casemgr.assessments.operations import LevelOverride, create_assessment
+from casemgr.assessments.rubric import load_rubric
 from casemgr.audit.log import Actor
 from casemgr.audit.models import AuditEvent
 from casemgr.auth.models import User
@@ -70,19 +73,10 @@ def make_case(
 
 
 def make_assessment(session: Session, case: Case, level: str = "moderate") -> Assessment:
-    """The smallest assessment row that lets a case be closed."""
-    assessment = Assessment(
-        case_id=case.id,
-        rubric_id="tests",
-        rubric_version="1",
-        rubric_sha256="0" * 64,
-        score=1.0,
-        computed_level=level,
-        level=level,
-    )
-    session.add(assessment)
-    session.flush()
-    return assessment
+    """An assessment on the default rubric whose final level is `level` (by override)."""
+    rubric = load_rubric(BUILT_IN / "casemgr-default.toml")
+    override = LevelOverride(level, "Set for the test.")
+    return create_assessment(session, Actor(None, "system", "cli"), case, rubric, {}, override)
 
 
 def make_protectee(session: Session, name: str = "Adrian Kessler", **fields: str) -> Protectee:

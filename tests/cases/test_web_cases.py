@@ -100,7 +100,7 @@ def test_closing_needs_an_assessment_and_reopening_is_for_leads(app: Flask, clie
     ref = open_case(lead)
     response = move(lead, ref, "closed")
     assert response.status_code == 409
-    assert "before it has an assessment" in page_text(response)
+    assert "without an assessment made after its last threat" in page_text(response)
     analyst = client_as("analyst")
     assert "lead&#39;s action" in page_text(move(analyst, ref, "closed"))
 

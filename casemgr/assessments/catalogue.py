@@ -1,0 +1,64 @@
+"""The rubrics in use: every valid file of the built-in and the configured folders, and a
+note of each file refused (the app starts without it and the admin page says why)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+
+from casemgr.assessments.rubric import Rubric, RubricError, load_rubric
+
+BUILT_IN = Path(__file__).parent / "rubrics"
+
+
+@dataclass
+class Catalogue:
+    rubrics: dict[str, Rubric] = field(default_factory=dict)
+    faults: list[str] = field(default_factory=list)
+
+    def get(self, rubric_id: str) -> Rubric | None:
+        return self.rubrics.get(rubric_id)
+
+
+def _version_key(version: str) -> tuple[int, tuple[int, ...] | str]:
+    # Dotted numbers compare as numbers ("10" > "9"); any other version ranks below them,
+    # by its text, so that mixing the two kinds never compares a number with a text.
+    parts = version.split(".")
+    if all(part.isdigit() for part in parts):
+        return (1, tuple(int(part) for part in parts))
+    return (0, version)
+
+
+def load_catalogue(folders: list[Path]) -> Catalogue:
+    """Read every *.toml file; for one id in several files the highest version wins."""
+    catalogue = Catalogue()
+    for folder in folders:
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                rubric = load_rubric(path)
+            except RubricError as error:
+                catalogue.faults.append(str(error))
+                continue
+            kept = catalogue.rubrics.get(rubric.id)
+            if kept is not None and _version_key(kept.version) == _version_key(rubric.version):
+                catalogue.faults.append(
+                    f"{path.name}: rubric '{rubric.id}' version "
+                    f"{rubric.version} is already defined; ignored"
+                )
+            elif kept is None or _version_key(rubric.version) > _version_key(kept.version):
+                catalogue.rubrics[rubric.id] = rubric
+    return catalogue
+
+
+def rubric_folders() -> list[Path]:
+    extra = current_app.config.get("CASEMGR_RUBRIC_DIR")
+    return [BUILT_IN, *([Path(extra)] if extra else [])]
+
+
+def current_catalogue(reload: bool = False) -> Catalogue:
+    """The app's catalogue, read once (or again when `reload`)."""
+    if reload or "casemgr.rubrics" not in current_app.extensions:
+        current_app.extensions["casemgr.rubrics"] = load_catalogue(rubric_folders())
+    return current_app.extensions["casemgr.rubrics"]

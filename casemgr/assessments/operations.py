@@ -1,0 +1,194 @@
+"""Assessments: one scored run of a rubric on a case. Never edited; a new one supersedes
+the last, and the case's concern level follows the newest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casemgr.assessments.models import Assessment, AssessmentAnswer, RubricVersion
+from casemgr.assessments.rubric import LEVELS, Rubric, parse_rubric
+from casemgr.assessments.scoring import Score, check_points, score_answers
+from casemgr.audit.log import Actor, record_event
+from casemgr.cases.models import Case
+from casemgr.cases.operations import check_version, touch_case
+from casemgr.db import utcnow
+from casemgr.errors import NotFound
+from casemgr.evidence.models import EvidenceItem
+from casemgr.threats.models import Threat
+from casemgr.validation import Checks
+
+
+@dataclass
+class Answer:
+    point: int
+    rationale: str = ""
+    threat_ids: list[int] = field(default_factory=list)
+    evidence_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class LevelOverride:
+    level: str
+    justification: str
+
+
+def _checked(
+    session: Session,
+    case: Case,
+    rubric: Rubric,
+    answers: dict[str, Answer],
+    override: LevelOverride | None,
+) -> None:
+    checks = Checks()
+    for item_id, problem in check_points(rubric, {k: a.point for k, a in answers.items()}).items():
+        checks.fail(f"answers.{item_id}", problem)
+    for item_id, answer in answers.items():
+        name = f"answers.{item_id}"
+        rationale = checks.text(name, answer.rationale, max_length=10000)
+        if answer.point and not rationale.strip():
+            checks.fail(name, "Give the rationale for every answer above zero.")
+        _check_links(session, checks, case, name, answer)
+    if override is not None:
+        checks.choice("override.level", override.level, LEVELS)
+        checks.text(
+            "override.justification", override.justification, max_length=10000, required=True
+        )
+    checks.done()
+
+
+def _check_links(session: Session, checks: Checks, case: Case, name: str, answer: Answer) -> None:
+    for model, ids in ((Threat, answer.threat_ids), (EvidenceItem, answer.evidence_ids)):
+        if not ids:
+            continue
+        found = set(
+            session.scalars(select(model.id).where(model.id.in_(ids), model.case_id == case.id))
+        )
+        if found != set(ids):
+            checks.fail(
+                name, f"Only {model.__tablename__.replace('_', ' ')} of this case can be linked."
+            )
+
+
+def _keep_rubric(session: Session, rubric: Rubric) -> None:
+    if session.get(RubricVersion, rubric.sha256) is None:
+        session.add(
+            RubricVersion(
+                sha256=rubric.sha256,
+                rubric_id=rubric.id,
+                version=rubric.version,
+                source=rubric.source,
+            )
+        )
+
+
+def preview(rubric: Rubric, answers: dict[str, Answer]) -> Score:
+    """The score and level the answers give, without saving anything."""
+    return score_answers(rubric, {item_id: answer.point for item_id, answer in answers.items()})
+
+
+def create_assessment(
+    session: Session,
+    actor: Actor,
+    case: Case,
+    rubric: Rubric,
+    answers: dict[str, Answer],
+    override: LevelOverride | None = None,
+    expected_version: int | None = None,
+) -> Assessment:
+    """Score and store an assessment; it supersedes the case's last one and sets its
+    concern level (the override's, when the analyst gave one with a justification)."""
+    check_version(case, expected_version)
+    _checked(session, case, rubric, answers, override)
+    score = preview(rubric, answers)
+    _keep_rubric(session, rubric)
+    previous = latest_assessment(session, case)
+    assessment = Assessment(
+        case_id=case.id,
+        rubric_id=rubric.id,
+        rubric_version=rubric.version,
+        rubric_sha256=rubric.sha256,
+        score=score.score,
+        computed_level=score.computed_level,
+        level=override.level if override else score.computed_level,
+        override_justification=override.justification.strip() if override else "",
+        assessor_id=actor.user_id,
+        supersedes_id=previous.id if previous else None,
+        created_at=utcnow(),
+    )
+    for item in rubric.items.values():
+        answer = answers.get(item.id, Answer(0))
+        assessment.answers.append(
+            AssessmentAnswer(
+                item_id=item.id,
+                point=answer.point,
+                rationale=answer.rationale,
+                threats=list(
+                    session.scalars(select(Threat).where(Threat.id.in_(answer.threat_ids)))
+                ),
+                evidence=list(
+                    session.scalars(
+                        select(EvidenceItem).where(EvidenceItem.id.in_(answer.evidence_ids))
+                    )
+                ),
+            )
+        )
+    session.add(assessment)
+    before = case.concern_level
+    case.concern_level = assessment.level
+    touch_case(case)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "assessment.create",
+        "assessment",
+        assessment.id,
+        {
+            "concern_level": {"old": before, "new": assessment.level},
+            "score": {"old": None, "new": score.score},
+            "rubric": {"old": None, "new": f"{rubric.id} v{rubric.version} {rubric.sha256[:12]}"},
+        },
+        case.ref,
+    )
+    return assessment
+
+
+def latest_assessment(session: Session, case: Case) -> Assessment | None:
+    return session.scalar(
+        select(Assessment)
+        .where(Assessment.case_id == case.id)
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+
+
+def assessments_of(session: Session, case: Case) -> list[Assessment]:
+    return list(
+        session.scalars(
+            select(Assessment)
+            .where(Assessment.case_id == case.id)
+            .order_by(Assessment.created_at, Assessment.id)
+        )
+    )
+
+
+def get_assessment(session: Session, case: Case, assessment_id: int) -> Assessment:
+    assessment = session.get(Assessment, assessment_id)
+    if assessment is None or assessment.case_id != case.id:
+        raise NotFound("No such assessment on this case.")
+    return assessment
+
+
+@lru_cache(maxsize=64)
+def _parsed(sha256: str, source: str) -> Rubric:
+    return parse_rubric(source, f"stored rubric {sha256[:12]}")
+
+
+def rubric_of(session: Session, assessment: Assessment) -> Rubric:
+    """The rubric exactly as it was when `assessment` was scored."""
+    stored = session.get(RubricVersion, assessment.rubric_sha256)
+    return _parsed(stored.sha256, stored.source)
