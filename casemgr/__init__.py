@@ -63,6 +63,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from casemgr import api, cli, models
+    from casemgr.api import docs as api_docs
     from casemgr.assessments import views as assessments
     from casemgr.auth import admin, views
     from casemgr.briefings import bolo_views
@@ -75,11 +76,13 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.people import views as people
     from casemgr.search import views as search
     from casemgr.templating import install_filters
+    from casemgr.threats import import_views
     from casemgr.threats import views as threats
     from casemgr.web import install_login_gate
 
     assert models  # every model module is imported before Alembic compares the schema
     assert work_views  # its routes join the cases blueprint
+    assert import_views  # its routes join the threats blueprint
     install_login_gate(app)
     install_filters(app)
     app.register_blueprint(views.bp)
@@ -94,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(assessments.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_docs.bp)
     cli.register(app)
     register_error_handlers(app)
 

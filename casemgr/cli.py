@@ -33,12 +33,14 @@ from casemgr.errors import CaseMgrError, ValidationFailed
 from casemgr.evidence.operations import verify_store
 from casemgr.evidence.staging import current_store
 from casemgr.extensions import db
+from casemgr.threats.feeds import FeedRefused, decode_feed, detect_format, import_threats, read_rows
 
 user_cli = AppGroup("user", help="Manage users and their API tokens.")
 audit_cli = AppGroup("audit", help="Check the audit log.")
 evidence_cli = AppGroup("evidence", help="Check the evidence store.")
 briefing_cli = AppGroup("briefing", help="Export briefings.")
 bundle_cli = AppGroup("bundle", help="Export and verify sealed evidence bundles.")
+threats_cli = AppGroup("threats", help="Import threats from monitoring feeds.")
 
 
 def _fail(message: str) -> NoReturn:
@@ -231,9 +233,32 @@ def bundle_verify_command(file: str, fingerprint: str | None) -> None:
     click.echo(f"bundle verified: {check.files} files, signed by {check.fingerprint}")
 
 
+@threats_cli.command("import")
+@click.argument("case_ref")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--skip-bad", is_flag=True, help="Import the good rows and list the bad ones.")
+def threats_import_command(case_ref: str, file: Path, skip_bad: bool) -> None:
+    """Import FILE (CSV or JSON Lines, UTF-8) as threats on CASE_REF; all or nothing."""
+    case = _case(case_ref)
+    try:
+        text = decode_feed(file.read_bytes())
+        rows = read_rows(text, detect_format(file.name, text))
+        report = import_threats(db.session, SYSTEM, case, rows, skip_bad)
+    except FeedRefused as error:
+        more = len(error.extra.get("rows", [])) - 1
+        _fail(error.detail + (f" (and {more} more problems)" if more > 0 else ""))
+    except CaseMgrError as error:
+        _fail(_describe(error))
+    db.session.commit()
+    click.echo(f"created {report.created}, skipped {report.skipped_duplicates} duplicates")
+    for bad in report.errors:
+        click.echo(f"bad row: line {bad.line}, field {bad.field}: {bad.message}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(evidence_cli)
     app.cli.add_command(briefing_cli)
     app.cli.add_command(bundle_cli)
+    app.cli.add_command(threats_cli)

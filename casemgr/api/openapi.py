@@ -60,7 +60,7 @@ def _error_statuses(operation: Operation) -> list[int]:
     statuses = set(operation.errors)
     if not operation.public:
         statuses.add(401)
-    if operation.body or operation.form:
+    if operation.body or operation.form or operation.raw_body:
         statuses |= {400, 413, 415, 422}
     if operation.query:
         statuses.add(422)
@@ -98,6 +98,11 @@ def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
         document["requestBody"] = {
             "required": True,
             "content": {"multipart/form-data": {"schema": schema}},
+        }
+    if operation.raw_body:
+        document["requestBody"] = {
+            "required": True,
+            "content": {kind: {"schema": schema} for kind, schema in operation.raw_body.items()},
         }
     if operation.public:
         document["security"] = []

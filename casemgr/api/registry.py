@@ -62,6 +62,8 @@ class Operation:
     errors: tuple[int, ...]
     public: bool = False
     form: type[BaseModel] | None = None  # a multipart upload's fields, beside its `file`
+    # A body the view reads itself (request.get_data()): media type -> its JSON Schema.
+    raw_body: dict[str, dict[str, Any]] | None = None
     extra_schemas: list[type[BaseModel]] = field(default_factory=list)
     flask_rule: str = ""  # the routed one: `/cases/<ref>`
     path_parameters: list[dict[str, Any]] = field(default_factory=list)
@@ -86,12 +88,14 @@ class ApiRegistry:
         errors: tuple[int, ...] = (),
         public: bool = False,
         form: type[BaseModel] | None = None,
+        raw_body: dict[str, dict[str, Any]] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
         """Register a view. It receives `body` and `query` as validated models (when declared)
         and returns a model, which is serialised as JSON with `status`. With `form`, the
         request is a multipart upload: the view receives the other fields as `form` and the
-        part named `file` as `upload` (a FileStorage)."""
-        assert body is None or form is None, "a request has a JSON body or a multipart one"
+        part named `file` as `upload` (a FileStorage). With `raw_body` (media type -> schema,
+        for the document only), the view reads and checks the body itself."""
+        assert [body, form, raw_body].count(None) >= 2, "a request has one kind of body"
         path, path_parameters = openapi_path(rule)
         operation = Operation(
             method.upper(),
@@ -105,6 +109,7 @@ class ApiRegistry:
             errors,
             public,
             form=form,
+            raw_body=raw_body,
             flask_rule=rule,
             path_parameters=path_parameters,
         )

@@ -53,6 +53,7 @@ CONTRACT_PATHS = {
     ("POST", "/cases/{ref}/briefings"),
     ("GET", "/briefings/{briefing_id}/pdf"),
     ("POST", "/cases/{ref}/bundles"),
+    ("POST", "/cases/{ref}/threats:import"),
 }
 WRITES = [op for op in registry.operations if op.method != "GET"]
 GUARDED = [op for op in registry.operations if not op.public]
@@ -90,6 +91,7 @@ BODIES = {
     ("POST", "/cases/{ref}/assessments"): {"rubric": "casemgr-default", "answers": {}},
     ("POST", "/cases/{ref}/briefings"): {"recipient": "Police", "tlp": "TLP:AMBER"},
     ("POST", "/cases/{ref}/bundles"): {"recipient": "Police", "tlp": "TLP:AMBER"},
+    ("POST", "/cases/{ref}/threats:import"): None,  # a CSV body; the role refuses first
 }
 
 

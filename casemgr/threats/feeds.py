@@ -1,0 +1,350 @@
+"""Importing threats from monitoring feeds: a CSV or JSON Lines file, one threat a row.
+
+Every row is checked by the same rules as a threat logged by hand before anything is
+written; the import is all-or-nothing unless the caller asks to skip bad rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casemgr.audit.log import Actor, record_event
+from casemgr.cases.models import Case
+from casemgr.cases.operations import touch_case
+from casemgr.errors import CaseMgrError, ValidationFailed
+from casemgr.people.models import Account, Subject
+from casemgr.people.subjects import AccountDetails, SubjectDetails, add_account, create_subject
+from casemgr.threats.models import Threat
+from casemgr.threats.operations import ThreatDetails, check_threat
+from casemgr.validation import Checks
+
+FeedFormat = Literal["csv", "jsonl"]
+COLUMNS = (
+    "occurred_at",
+    "platform",
+    "handle",
+    "account_url",
+    "text",
+    "language",
+    "translation",
+    "post_url",
+    "grading",
+    "subject",
+    "channel",
+    "threat_type",
+)
+REQUIRED_COLUMNS = ("occurred_at", "text")
+UNATTRIBUTED = "Unattributed"
+_GRADING = re.compile(r"([123])?([A-E])?([PC])?")
+_FLUSH_EVERY = 500  # keeps each flush's search-index upsert under SQLite's variable limit
+
+DuplicateKey = tuple[str, str, datetime, str]
+
+
+class FeedRefused(CaseMgrError):
+    """The file, or a row of it, cannot be imported; nothing was written."""
+
+    status = 422
+    title = "Import refused"
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    field: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    skipped_duplicates: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+@dataclass
+class FeedRow:
+    """One row, checked: the threat's values and the account it came from."""
+
+    line: int
+    values: dict[str, Any]
+    handle: str
+    account_url: str
+    subject: str
+
+    @property
+    def key(self) -> DuplicateKey:
+        values = self.values
+        occurred = values["occurred_at"].astimezone(UTC)
+        return (values["platform"], self.handle, occurred, values["text"])
+
+
+def refuse(errors: list[RowError]) -> FeedRefused:
+    """The refusal naming the first bad row; `rows` lists them all, and `errors` holds them
+    in the problem answer's usual shape, keyed `line.field`."""
+    first = errors[0]
+    by_field: dict[str, list[str]] = {}
+    for error in errors:
+        by_field.setdefault(f"{error.line}.{error.field}", []).append(error.message)
+    return FeedRefused(
+        f"line {first.line}, field {first.field}: {first.message}",
+        errors=by_field,
+        rows=[error.__dict__ for error in errors],
+    )
+
+
+def decode_feed(data: bytes) -> str:
+    """The file as text: UTF-8, a leading BOM dropped; anything else is refused."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        message = (
+            f"The file is not UTF-8 text (byte 0x{data[error.start]:02x} at line {line} "
+            "cannot be read); save it as UTF-8 and import it again."
+        )
+        raise refuse([RowError(line, "file", message)]) from None
+
+
+def detect_format(filename: str, text: str) -> FeedFormat:
+    """By the file's extension, else by its first character (`{` for JSON Lines)."""
+    name = filename.lower()
+    if name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if name.endswith(".csv"):
+        return "csv"
+    return "jsonl" if text.lstrip().startswith("{") else "csv"
+
+
+def read_rows(text: str, kind: FeedFormat) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, raw row) pairs; FeedRefused when the file's shape is wrong."""
+    return _csv_rows(text) if kind == "csv" else _jsonl_rows(text)
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    # Feeds differ in case and padding of their header names, not in the names themselves.
+    headers = reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or []]
+    missing = [name for name in REQUIRED_COLUMNS if name not in headers]
+    if missing:
+        raise refuse(
+            [RowError(1, name, "This column is missing from the header.") for name in missing]
+        )
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise refuse([RowError(reader.line_num, "file", f"Unreadable CSV: {error}.")]) from None
+        if None in row:  # more cells than header columns
+            yield start, {"__extra__": row.pop(None)} | row
+        else:
+            yield start, row
+        start = reader.line_num + 1
+
+
+def _jsonl_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, line in enumerate(io.StringIO(text, newline=None), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield number, {"__json__": f"Not valid JSON: {error.msg}."}
+            continue
+        if not isinstance(row, dict):
+            row = {"__json__": "Each line must be one JSON object."}
+        yield number, row
+
+
+def _parse_time(value: str) -> datetime | None:
+    return datetime.fromisoformat(value.strip()) if value.strip() else None
+
+
+def check_row(session: Session, line: int, raw: dict[str, Any]) -> FeedRow | list[RowError]:
+    """The row checked by the threat rules of operations.py, or its errors."""
+    if "__json__" in raw:
+        return [RowError(line, "line", raw["__json__"])]
+    if "__extra__" in raw:
+        return [RowError(line, "line", "More cells than the header has columns.")]
+    cells: dict[str, str] = {}
+    errors = []
+    for name in COLUMNS:
+        value = raw.get(name)
+        if value is not None and not isinstance(value, str):
+            errors.append(RowError(line, name, "Give this as text."))
+        cells[name] = value or ""
+    if errors:
+        return errors
+    try:
+        occurred = _parse_time(cells["occurred_at"])
+    except ValueError:
+        message = "Not a time; use ISO 8601 with a zone, e.g. 2026-03-02T08:15:00Z."
+        return [RowError(line, "occurred_at", message)]
+    grading = _GRADING.fullmatch(cells["grading"].strip())
+    if grading is None:
+        return [RowError(line, "grading", 'Give a 3x5x2 grading such as "2BP", or nothing.')]
+    checks = Checks()
+    handle = checks.text("handle", cells["handle"], max_length=200).strip()
+    if handle and not cells["platform"].strip():
+        checks.fail("platform", "A handle needs its platform.")
+    checks.text("account_url", cells["account_url"], max_length=2000)
+    checks.text("subject", cells["subject"], max_length=200)
+    details = ThreatDetails(
+        occurred_at=occurred,
+        channel=cells["channel"] or "public_post",
+        text=cells["text"],
+        threat_type=cells["threat_type"] or "concerning",
+        platform=cells["platform"],
+        translation=cells["translation"],
+        language=cells["language"],
+        source_url=cells["post_url"],
+        grading_source=grading[1],
+        grading_information=grading[2],
+        grading_handling=grading[3],
+    )
+    try:
+        values, _ = check_threat(session, details)
+    except ValidationFailed as failed:
+        checks.errors = {**failed.errors, **checks.errors}
+    if checks.errors:
+        field_names = {"source_url": "post_url"}
+        return [
+            RowError(line, field_names.get(name, name), message)
+            for name, messages in checks.errors.items()
+            for message in messages
+        ]
+    return FeedRow(line, values, handle, cells["account_url"].strip(), cells["subject"].strip())
+
+
+def _existing_keys(session: Session, case: Case) -> set[DuplicateKey]:
+    """The duplicate keys of the threats already on the case, in one query."""
+    rows = session.execute(
+        select(Threat.platform, Account.handle, Threat.occurred_at, Threat.text)
+        .outerjoin(Account, Threat.account_id == Account.id)
+        .where(Threat.case_id == case.id)
+    )
+    return {
+        (platform, handle or "", occurred.astimezone(UTC), text)
+        for platform, handle, occurred, text in rows
+    }
+
+
+class _Accounts:
+    """Finds or creates the account of each (platform, handle), and its subject, once."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session, self.actor = session, actor
+        self.accounts: dict[tuple[str, str], Account] = {}
+        self.subjects: dict[str, Subject] = {}
+        self.used: list[Account] = []  # accounts the imported threats came from
+
+    def subject(self, name: str) -> Subject:
+        name = name or UNATTRIBUTED
+        if name not in self.subjects:
+            found = self.session.scalar(
+                select(Subject)
+                .where(Subject.name == name, Subject.merged_into_id.is_(None))
+                .order_by(Subject.id)
+                .limit(1)
+            )
+            self.subjects[name] = found or create_subject(
+                self.session, self.actor, SubjectDetails(name=name)
+            )
+        return self.subjects[name]
+
+    def account(self, row: FeedRow) -> Account:
+        key = (row.values["platform"], row.handle)
+        if key not in self.accounts:
+            found = self.session.scalar(
+                select(Account)
+                .where(Account.platform == key[0], Account.handle == key[1])
+                .order_by(Account.id)
+                .limit(1)
+            )
+            details = AccountDetails(platform=key[0], handle=key[1], url=row.account_url)
+            self.accounts[key] = found or add_account(
+                self.session, self.actor, self.subject(row.subject), details
+            )
+        return self.accounts[key]
+
+
+def _link_subjects(case: Case, accounts: list[Account]) -> None:
+    """The subjects behind the imported threats' accounts join the case."""
+    linked = {subject.id for subject in case.subjects}
+    for account in accounts:
+        if account.subject_id not in linked:
+            case.subjects.append(account.subject)
+            linked.add(account.subject_id)
+
+
+def import_threats(
+    session: Session,
+    actor: Actor,
+    case: Case,
+    rows: Iterator[tuple[int, dict[str, Any]]],
+    skip_bad: bool = False,
+) -> ImportReport:
+    """Log a threat for every new row of a feed on `case` (flushes, never commits).
+
+    Rows equal to a threat on the case (same platform, handle, time and text), or to an
+    earlier row, are skipped and counted. A bad row raises FeedRefused naming every bad
+    row, and nothing is written; with `skip_bad`, the good rows are imported and the bad
+    ones listed in the report."""
+    report = ImportReport()
+    checked = []
+    for line, raw in rows:
+        result = check_row(session, line, raw)
+        if isinstance(result, list):
+            report.errors += result
+        else:
+            checked.append(result)
+    if report.errors and not skip_bad:
+        raise refuse(report.errors)
+    seen = _existing_keys(session, case)
+    accounts = _Accounts(session, actor)
+    pending = []
+    for row in checked:
+        if row.key in seen:
+            report.skipped_duplicates += 1
+            continue
+        seen.add(row.key)
+        account = accounts.account(row) if row.handle else None
+        if account is not None:
+            accounts.used.append(account)
+        pending.append(Threat(case_id=case.id, created_by_id=actor.user_id, **row.values))
+        pending[-1].account = account
+        if len(pending) >= _FLUSH_EVERY:
+            report.created += _write(session, pending)
+    report.created += _write(session, pending)
+    if report.created:
+        _link_subjects(case, accounts.used)
+        touch_case(case)
+    summary = {
+        "created": report.created,
+        "skipped_duplicates": report.skipped_duplicates,
+        "bad_rows": sorted({error.line for error in report.errors}),
+    }
+    record_event(session, actor, "threat.import", "case", case.id, {"import": summary}, case.ref)
+    return report
+
+
+def _write(session: Session, pending: list[Threat]) -> int:
+    """Add and flush a batch (the flush indexes each threat for search); empties the list."""
+    written = len(pending)
+    session.add_all(pending)
+    session.flush()
+    pending.clear()
+    return written

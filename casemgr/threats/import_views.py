@@ -1,0 +1,56 @@
+"""Importing a monitoring feed's file from the case page (routes on the `threats` blueprint)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from casemgr.auth.current import current, request_actor
+from casemgr.cases.access import get_case_or_404
+from casemgr.extensions import db
+from casemgr.threats.feeds import (
+    FeedRefused,
+    decode_feed,
+    detect_format,
+    import_threats,
+    read_rows,
+)
+from casemgr.threats.views import bp
+
+SHOWN_PROBLEMS = 20  # a page of flashes is enough; the rest are counted
+
+
+def _flash_rows(rows: list[dict], category: str) -> None:
+    for row in rows[:SHOWN_PROBLEMS]:
+        flash(f"Line {row['line']}, {row['field']}: {row['message']}", category)
+    if len(rows) > SHOWN_PROBLEMS:
+        flash(f"… and {len(rows) - SHOWN_PROBLEMS} more bad rows.", category)
+
+
+@bp.route("/cases/<ref>/threats/import", methods=["POST"])
+def import_feed(ref: str) -> Response:
+    """Import the uploaded CSV or JSON Lines file; the report is shown on the case page."""
+    case = get_case_or_404(db.session, ref, current(), "threat.log")
+    back = redirect(url_for("cases.detail", ref=case.ref) + "#threats")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("Choose a CSV or JSON Lines file to import.", "danger")
+        return back
+    upload.stream.seek(0)
+    data = upload.stream.read()
+    skip_bad = request.form.get("skip_bad") == "y"
+    try:
+        text = decode_feed(data)
+        rows = read_rows(text, detect_format(upload.filename, text))
+        report = import_threats(db.session, request_actor(), case, rows, skip_bad)
+    except FeedRefused as refused:
+        db.session.rollback()
+        flash(f"Nothing was imported: {refused.detail}", "danger")
+        _flash_rows(refused.extra.get("rows", [])[1:], "danger")
+        return back
+    flash(
+        f"Imported {report.created} threats; skipped {report.skipped_duplicates} duplicates.",
+        "success",
+    )
+    _flash_rows([error.__dict__ for error in report.errors], "warning")
+    return back
