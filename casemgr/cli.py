@@ -31,8 +31,9 @@ from casemgr.briefings.snapshot import SECTIONS, BriefingOptions
 from casemgr.cases.models import Case
 from casemgr.errors import CaseMgrError, ValidationFailed
 from casemgr.evidence.operations import verify_store
-from casemgr.evidence.staging import current_store
+from casemgr.evidence.staging import current_store, ingest_settings
 from casemgr.extensions import db
+from casemgr.threats.email_intake import take_in_email
 from casemgr.threats.feeds import FeedRefused, decode_feed, detect_format, import_threats, read_rows
 
 user_cli = AppGroup("user", help="Manage users and their API tokens.")
@@ -40,7 +41,7 @@ audit_cli = AppGroup("audit", help="Check the audit log.")
 evidence_cli = AppGroup("evidence", help="Check the evidence store.")
 briefing_cli = AppGroup("briefing", help="Export briefings.")
 bundle_cli = AppGroup("bundle", help="Export and verify sealed evidence bundles.")
-threats_cli = AppGroup("threats", help="Import threats from monitoring feeds.")
+threats_cli = AppGroup("threats", help="Import threats from monitoring feeds and e-mail.")
 
 
 def _fail(message: str) -> NoReturn:
@@ -253,6 +254,25 @@ def threats_import_command(case_ref: str, file: Path, skip_bad: bool) -> None:
     click.echo(f"created {report.created}, skipped {report.skipped_duplicates} duplicates")
     for bad in report.errors:
         click.echo(f"bad row: line {bad.line}, field {bad.field}: {bad.message}")
+
+
+@threats_cli.command("email")
+@click.argument("case_ref")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def threats_email_command(case_ref: str, file: Path) -> None:
+    """Take FILE (an .eml message) in as a threat on CASE_REF, with its attachments."""
+    case = _case(case_ref)
+    try:
+        intake = take_in_email(
+            db.session, SYSTEM, case, file.read_bytes(), current_store(), ingest_settings()
+        )
+    except CaseMgrError as error:
+        _fail(_describe(error))
+    db.session.commit()
+    evidence = [intake.message_item.id, *(item.id for item in intake.attachment_items)]
+    click.echo(f"threat {intake.threat.id}, evidence {', '.join(map(str, evidence))}")
+    for bad in intake.refused:
+        click.echo(f"attachment refused: {bad.filename}: {bad.reason}")
 
 
 def register(app: Flask) -> None:

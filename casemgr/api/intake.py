@@ -1,4 +1,5 @@
-"""Feed intake: threats imported in bulk from a monitoring feed's CSV or JSON Lines export."""
+"""Intake: threats imported in bulk from a monitoring feed's CSV or JSON Lines export, and
+an e-mail taken in as one threat with its evidence."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from casemgr.api.common import caller
 from casemgr.api.registry import UnsupportedMediaType
 from casemgr.auth.current import request_actor
 from casemgr.cases.access import get_case_or_404
+from casemgr.evidence.staging import current_store, ingest_settings
 from casemgr.extensions import db
+from casemgr.threats.email_intake import take_in_email
 from casemgr.threats.feeds import COLUMNS, FeedFormat, decode_feed, import_threats, read_rows
 
 FEED_TYPES: dict[str, FeedFormat] = {
@@ -68,4 +71,48 @@ def import_feed(ref: str, query: ImportQuery) -> ImportOut:
         created=report.created,
         skipped_duplicates=report.skipped_duplicates,
         errors=[RowProblem(**error.__dict__) for error in report.errors],
+    )
+
+
+class RefusedAttachmentOut(BaseModel):
+    filename: str
+    reason: str
+
+
+class EmailOut(BaseModel):
+    threat_id: int
+    message_evidence_id: int = Field(description="the raw .eml, stored with its hash")
+    attachment_evidence_ids: list[int]
+    refused_attachments: list[RefusedAttachmentOut]
+
+
+@api.route(
+    "/cases/<ref>/threats:email",
+    "POST",
+    summary="Take an e-mail in as a threat, with the message and its attachments as evidence",
+    tag="threats",
+    response=EmailOut,
+    status=201,
+    errors=(403, 404),
+    raw_body={
+        "message/rfc822": {"type": "string", "description": "The raw message (.eml), as received."}
+    },
+)
+def take_in_email_message(ref: str) -> EmailOut:
+    case = get_case_or_404(db.session, ref, caller(), "threat.log")
+    if request.mimetype != "message/rfc822":
+        raise UnsupportedMediaType("Send the raw message (.eml) as message/rfc822.")
+    intake = take_in_email(
+        db.session,
+        request_actor(),
+        case,
+        request.get_data(cache=False),
+        current_store(),
+        ingest_settings(),
+    )
+    return EmailOut(
+        threat_id=intake.threat.id,
+        message_evidence_id=intake.message_item.id,
+        attachment_evidence_ids=[item.id for item in intake.attachment_items],
+        refused_attachments=[RefusedAttachmentOut(**bad.__dict__) for bad in intake.refused],
     )

@@ -7,7 +7,10 @@ from werkzeug.wrappers import Response
 
 from casemgr.auth.current import current, request_actor
 from casemgr.cases.access import get_case_or_404
+from casemgr.errors import CaseMgrError
+from casemgr.evidence.staging import current_store, ingest_settings
 from casemgr.extensions import db
+from casemgr.threats.email_intake import take_in_email
 from casemgr.threats.feeds import (
     FeedRefused,
     decode_feed,
@@ -54,3 +57,32 @@ def import_feed(ref: str) -> Response:
     )
     _flash_rows([error.__dict__ for error in report.errors], "warning")
     return back
+
+
+@bp.route("/cases/<ref>/threats/email", methods=["POST"])
+def import_email(ref: str) -> Response:
+    """Take an uploaded .eml in as a threat with its evidence; the threat page is shown."""
+    case = get_case_or_404(db.session, ref, current(), "threat.log")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("Choose an .eml file to take in.", "danger")
+        return redirect(url_for("cases.detail", ref=case.ref) + "#threats")
+    upload.stream.seek(0)
+    try:
+        intake = take_in_email(
+            db.session,
+            request_actor(),
+            case,
+            upload.stream.read(),
+            current_store(),
+            ingest_settings(),
+        )
+    except CaseMgrError as error:
+        db.session.rollback()
+        flash(f"The e-mail was not taken in: {error.detail}", "danger")
+        return redirect(url_for("cases.detail", ref=case.ref) + "#threats")
+    count = 1 + len(intake.attachment_items)
+    flash(f"E-mail taken in as a threat with {count} evidence items.", "success")
+    for bad in intake.refused:
+        flash(f"Attachment {bad.filename!r} refused: {bad.reason}", "warning")
+    return redirect(url_for("threats.detail", threat_id=intake.threat.id))

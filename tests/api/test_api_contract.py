@@ -54,6 +54,7 @@ CONTRACT_PATHS = {
     ("GET", "/briefings/{briefing_id}/pdf"),
     ("POST", "/cases/{ref}/bundles"),
     ("POST", "/cases/{ref}/threats:import"),
+    ("POST", "/cases/{ref}/threats:email"),
 }
 WRITES = [op for op in registry.operations if op.method != "GET"]
 GUARDED = [op for op in registry.operations if not op.public]
@@ -92,6 +93,7 @@ BODIES = {
     ("POST", "/cases/{ref}/briefings"): {"recipient": "Police", "tlp": "TLP:AMBER"},
     ("POST", "/cases/{ref}/bundles"): {"recipient": "Police", "tlp": "TLP:AMBER"},
     ("POST", "/cases/{ref}/threats:import"): None,  # a CSV body; the role refuses first
+    ("POST", "/cases/{ref}/threats:email"): None,  # a message/rfc822 body; likewise
 }
 
 
