@@ -29,7 +29,7 @@ from casemgr.evidence.store import FileStore
 from casemgr.extensions import db
 from casemgr.people.protectees import ProtecteeDetails, create_protectee
 from casemgr.threats.operations import ThreatDetails, log_threat
-from tests.briefings.test_briefing_pdf import actor_of, at, pdf_pages, put_file, squeezed
+from tests.briefings.story import actor_of, at, pdf_pages, put_file, squeezed
 from tests.evidence.photos import photo, png_bytes
 
 HOME_ADDRESS = "7 Orchard Row, Millbank"
