@@ -33,14 +33,14 @@ from casemgr.briefings.operations import ExportSettings
 from casemgr.cases.models import case_protectees
 from casemgr.cases.operations import CaseDetails, create_case
 from casemgr.errors import Conflict, PermissionDenied, ValidationFailed
-from casemgr.evidence.ingest import IngestSettings, ingest
 from casemgr.evidence.models import CustodyEvent, EvidenceItem
 from casemgr.evidence.operations import mark_likeness, withdraw
-from casemgr.evidence.store import FileStore, stage_stream
+from casemgr.evidence.store import FileStore
 from casemgr.extensions import db
 from casemgr.people.models import Subject, SubjectAlias
 from casemgr.people.protectees import ProtecteeDetails, create_protectee
 from casemgr.people.subjects import AccountDetails, SubjectDetails, add_account, create_subject
+from tests.briefings.story import put_file
 from tests.evidence.photos import jpeg_bytes, photo
 
 ClientAs = Callable[[str], FlaskClient]
@@ -60,25 +60,6 @@ class Story:
     image_id: int
     notes_id: int
     bystander_id: int
-
-
-def put_file(
-    session: Session, actor: Actor, store: FileStore, data: bytes, name: str, **target: object
-) -> EvidenceItem:
-    writer = stage_stream(io.BytesIO(data), store.temp)
-    try:
-        return ingest(
-            session,
-            actor,
-            store,
-            writer.staged(),
-            original_filename=name,
-            declared_mime="",
-            settings=IngestSettings(10_000_000, 10),
-            **target,
-        )
-    finally:
-        writer.close()
 
 
 def make_story(session: Session, owner: User, store: FileStore) -> Story:
