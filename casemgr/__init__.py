@@ -11,6 +11,7 @@ from flask import Flask, Response
 from casemgr.config import settings_from_env
 from casemgr.evidence.staging import StreamingRequest
 from casemgr.extensions import bootstrap, csrf, db, login_manager, migrate
+from casemgr.routing import RowIdConverter, TextConverter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +29,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     app.request_class = StreamingRequest
+    app.url_map.converters["int"] = RowIdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(settings_from_env(instance))

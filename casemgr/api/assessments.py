@@ -12,7 +12,7 @@ from casemgr.api.blueprint import api
 from casemgr.api.case_output import current_case_on_conflict
 from casemgr.api.common import caller
 from casemgr.api.pagination import decode_cursor, encode_cursor, paginate
-from casemgr.api.schemas import Body, ListQuery, Page, UTCTime
+from casemgr.api.schemas import Body, ListQuery, Page, RowId, UTCTime
 from casemgr.assessments.catalogue import current_catalogue
 from casemgr.assessments.models import Assessment, AssessmentAnswer
 from casemgr.assessments.operations import Answer, LevelOverride, create_assessment, rubric_of
@@ -152,8 +152,8 @@ def get_rubric(rubric_id: str) -> RubricOut:
 class AnswerIn(Body):
     point: int = Field(strict=True, description="a point on the item's scale")
     rationale: str = Field(default="", description="required for every point above zero")
-    threat_ids: list[int] = Field(default=[], description="threats of this case it rests on")
-    evidence_ids: list[int] = Field(default=[], description="evidence of this case it rests on")
+    threat_ids: list[RowId] = Field(default=[], description="threats of this case it rests on")
+    evidence_ids: list[RowId] = Field(default=[], description="evidence of this case it rests on")
 
 
 class OverrideIn(Body):
@@ -165,7 +165,7 @@ class AssessmentCreate(Body):
     rubric: str = Field(description="a rubric id from GET /rubrics")
     answers: dict[str, AnswerIn] = Field(description="by item id; items left out count as 0")
     override: OverrideIn | None = Field(default=None, description="the analyst's final level")
-    version: int | None = Field(default=None, description="the case version the client saw")
+    version: RowId | None = Field(default=None, description="the case version the client saw")
 
 
 class RubricRef(BaseModel):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from casemgr.api.blueprint import api
 from casemgr.api.common import caller
 from casemgr.api.pagination import paginate
-from casemgr.api.schemas import Body, ListQuery, Page, UTCTime
+from casemgr.api.schemas import Body, ListQuery, Page, RowId, UTCTime
 from casemgr.briefings.models import Briefing
 from casemgr.briefings.snapshot import SECTIONS
 from casemgr.briefings.views import briefing_options, downloadable, export, send_disclosed
@@ -33,7 +33,7 @@ class BriefingRequest(Body):
     )
     sections: list[Section] | None = Field(default=None, description="absent: every section")
     include_private: bool = Field(default=False, description="protectees' private details")
-    evidence_ids: list[int] | None = Field(
+    evidence_ids: list[RowId] | None = Field(
         default=None, description="items of the case; absent: every item not withdrawn"
     )
 

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel
 from casemgr.api.blueprint import api
 from casemgr.api.case_output import current_case_on_conflict
 from casemgr.api.common import caller, find_user, user_named
-from casemgr.api.schemas import Body, UTCTime
+from casemgr.api.schemas import Body, RowId, UTCTime
 from casemgr.auth.current import request_actor
 from casemgr.auth.models import User
 from casemgr.cases.access import get_case_or_404
@@ -50,7 +50,7 @@ class BriefIn(Body):
 class HandoffCreate(Body):
     to_user: str
     brief: BriefIn
-    version: int | None = None
+    version: RowId | None = None
 
 
 class DeclineRequest(Body):
@@ -235,7 +235,7 @@ class ReferralCreate(Body):
     reference: str = ""
     referred_at: AwareDatetime | None = None
     notes: str = ""
-    version: int | None = None
+    version: RowId | None = None
 
 
 class ReferralOut(BaseModel):

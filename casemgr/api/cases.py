@@ -12,7 +12,7 @@ from casemgr.api.blueprint import api
 from casemgr.api.case_output import CaseOut, case_out, cases_out, current_case_on_conflict
 from casemgr.api.common import caller, user_named
 from casemgr.api.pagination import paginate
-from casemgr.api.schemas import Body, ListQuery, Page, unchanged_when_absent
+from casemgr.api.schemas import Body, ListQuery, Page, RowId, unchanged_when_absent
 from casemgr.auth.current import request_actor
 from casemgr.auth.permissions import authorize
 from casemgr.cases.access import get_case_or_404
@@ -38,8 +38,8 @@ class CaseQuery(ListQuery):
 
     status: Status | None = None
     owner: str | None = Field(default=None, max_length=64, description="a username")
-    protectee_id: int | None = None
-    subject_id: int | None = None
+    protectee_id: RowId | None = None
+    subject_id: RowId | None = None
     concern: Concern | None = Field(default=None, description='a level, or "none"')
     overdue: bool = False
     q: str | None = Field(default=None, max_length=500, description="full text, any script")
@@ -51,22 +51,22 @@ class CaseCreate(Body):
     priority: Priority = "normal"
     restricted: bool = False
     next_review_at: AwareDatetime | None = None
-    protectee_ids: list[int] = []
-    subject_ids: list[int] = []
+    protectee_ids: list[RowId] = []
+    subject_ids: list[RowId] = []
     members: list[str] = Field(default=[], description="usernames")
 
 
 class CasePatch(Body):
     """Only the fields sent change; `version` is the case version the client saw."""
 
-    version: int
+    version: RowId
     title: str = unchanged_when_absent()
     summary: str = unchanged_when_absent()
     priority: Priority = unchanged_when_absent()
     restricted: bool = unchanged_when_absent()
     next_review_at: AwareDatetime | None = None
-    protectee_ids: list[int] = unchanged_when_absent()
-    subject_ids: list[int] = unchanged_when_absent()
+    protectee_ids: list[RowId] = unchanged_when_absent()
+    subject_ids: list[RowId] = unchanged_when_absent()
     members: list[str] = unchanged_when_absent(description="usernames")
     owner: str = unchanged_when_absent(description="a username; assigning is a lead's action")
 
@@ -74,7 +74,7 @@ class CasePatch(Body):
 class TransitionRequest(Body):
     to: Status
     reason: str
-    version: int | None = None
+    version: RowId | None = None
 
 
 _DETAIL_FIELDS = frozenset(field.name for field in fields(CaseDetails))

@@ -15,7 +15,7 @@ from casemgr.api.blueprint import api
 from casemgr.api.case_output import current_case_on_conflict
 from casemgr.api.common import caller
 from casemgr.api.pagination import paginate
-from casemgr.api.schemas import Body, ListQuery, Page, UTCTime
+from casemgr.api.schemas import Body, ListQuery, Page, RowId, UTCTime
 from casemgr.auth.current import request_actor
 from casemgr.auth.models import User
 from casemgr.auth.permissions import authorize
@@ -38,12 +38,12 @@ class EvidenceUpload(Body):
     """The fields sent beside the `file` part."""
 
     description: str = ""
-    threat_id: int | None = Field(default=None, description="a threat on the same case")
+    threat_id: RowId | None = Field(default=None, description="a threat on the same case")
     acquired_at: AwareDatetime | None = Field(default=None, description="with a time zone")
     acquired_by: str = ""
     method: str = Field(default="", description="e.g. screenshot, download, handed over")
     source_url: str = Field(default="", description="kept as text, never fetched")
-    version: int | None = Field(default=None, description="the case version the client saw")
+    version: RowId | None = Field(default=None, description="the case version the client saw")
 
 
 class ReferencePhotoUpload(Body):
@@ -52,13 +52,13 @@ class ReferencePhotoUpload(Body):
 
 class ManipulatedBody(Body):
     note: str = Field(description="what was changed, e.g. crosshairs drawn on the face")
-    original_id: int | None = Field(default=None, description="the stored original, if known")
-    version: int | None = Field(default=None, description="the case version the client saw")
+    original_id: RowId | None = Field(default=None, description="the stored original, if known")
+    version: RowId | None = Field(default=None, description="the case version the client saw")
 
 
 class WithdrawBody(Body):
     reason: str
-    version: int | None = Field(default=None, description="the case version the client saw")
+    version: RowId | None = Field(default=None, description="the case version the client saw")
 
 
 class MatchOut(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from flask import request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from casemgr.api.blueprint import api
 from casemgr.api.common import caller
@@ -30,6 +30,8 @@ _FEED = (
 
 
 class ImportQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # as every query: a misspelt option is an error
+
     skip_bad: bool = Field(default=False, description="import the good rows and list the bad ones")
 
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ValidationError
-from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import FileStorage, MultiDict
 
 from casemgr.errors import CaseMgrError, ValidationFailed
+from casemgr.routing import ROW_ID_MAX
 
 UPLOAD_PART = "file"  # the multipart part that carries an upload's bytes
 _RULE_PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
@@ -118,6 +119,7 @@ class ApiRegistry:
         def decorator(view: Callable[..., Any]) -> Callable[..., Response]:
             @wraps(view)
             def endpoint(**kwargs: Any) -> Response:
+                refuse_nul_characters(_joined(request.args), _joined(request.form))
                 if body is not None:
                     kwargs["body"] = _parse_body(body)
                 if form is not None:
@@ -136,16 +138,48 @@ class ApiRegistry:
         return decorator
 
 
+NUL_MESSAGE = "Remove the NUL character (\\u0000); text cannot hold it."
+
+
+def _nul_fields(value: Any, location: str) -> list[str]:
+    """The field paths under `value` whose text holds a NUL character."""
+    if isinstance(value, str):
+        return [location] if "\x00" in value else []
+    items: Any = ()
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    found = []
+    for key, item in items:
+        found += _nul_fields(item, f"{location}.{key}" if location else str(key))
+    return found
+
+
+def _joined(fields: MultiDict[str, str]) -> dict[str, str]:
+    return {name: "".join(values) for name, values in fields.lists()}
+
+
+def refuse_nul_characters(*containers: Any) -> None:
+    """422 for text holding NUL, which no field may store (PostgreSQL refuses it outright)."""
+    found = [name for container in containers for name in _nul_fields(dict(container), "")]
+    if found:
+        raise ValidationFailed({name: [NUL_MESSAGE] for name in found})
+
+
 def _parse_body(model: type[BaseModel]) -> BaseModel:
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as application/json.")
     raw = request.get_data(cache=False)
     try:
-        return model.model_validate_json(raw or b"null")
+        # Strict: `"archived": 0.0` or `"source": true` is a mistake, not a boolean or a grade.
+        parsed = model.model_validate_json(raw or b"null", strict=True)
     except ValidationError as error:
         if any(item["type"] == "json_invalid" for item in error.errors()):
             raise MalformedRequest("The body is not valid JSON.") from None
         raise ValidationFailed(validation_errors(error)) from None
+    refuse_nul_characters(parsed.model_dump())
+    return parsed
 
 
 def _parse_form(model: type[BaseModel]) -> tuple[BaseModel, FileStorage]:
@@ -162,6 +196,9 @@ def _parse_form(model: type[BaseModel]) -> tuple[BaseModel, FileStorage]:
         raise MalformedRequest(
             f"The body has {problem} named {UPLOAD_PART!r}; send exactly one file in it."
         )
+    repeated = [name for name, values in request.form.lists() if len(values) > 1]
+    if repeated:
+        raise ValidationFailed({name: ["Send this field once."] for name in repeated})
     fields = {name: value for name, value in request.form.items() if value != ""}
     try:
         return model.model_validate(fields), uploads[0]
@@ -189,8 +226,8 @@ def openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     """`/cases/<ref>` -> `/cases/{ref}` with its path parameters."""
     parameters = []
     for match in _RULE_PARAM.finditer(rule):
-        kind = "integer" if match["converter"] == "int" else "string"
-        parameters.append(
-            {"name": match["name"], "in": "path", "required": True, "schema": {"type": kind}}
-        )
+        schema: dict[str, Any] = {"type": "string"}
+        if match["converter"] == "int":
+            schema = {"type": "integer", "minimum": 1, "maximum": ROW_ID_MAX}
+        parameters.append({"name": match["name"], "in": "path", "required": True, "schema": schema})
     return _RULE_PARAM.sub(lambda m: "{" + m["name"] + "}", rule), parameters

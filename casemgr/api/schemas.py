@@ -7,7 +7,12 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from casemgr.routing import ROW_ID_MAX
+
 Item = TypeVar("Item")
+
+# A row id (or a case version) sent by a client: the range the database column holds.
+RowId = Annotated[int, Field(ge=1, le=ROW_ID_MAX)]
 
 
 class Problem(BaseModel):
@@ -23,9 +28,10 @@ class Problem(BaseModel):
 
 
 class ListQuery(BaseModel):
-    """Paging for every list: `?limit=` (1-200, default 50) and the opaque `?cursor=`."""
+    """Paging for every list: `?limit=` (1-200, default 50) and the opaque `?cursor=`.
+    Unknown parameters are refused, so a misspelt filter does not silently list everything."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=500)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from casemgr.api.blueprint import api
 from casemgr.api.common import caller
 from casemgr.api.pagination import paginate
-from casemgr.api.schemas import Body, ListQuery, Page, UTCTime, unchanged_when_absent
+from casemgr.api.schemas import Body, ListQuery, Page, RowId, UTCTime, unchanged_when_absent
 from casemgr.auth.current import request_actor
 from casemgr.auth.permissions import authorize
 from casemgr.extensions import db
@@ -40,7 +40,7 @@ class SubjectCreate(Body):
     name: str
     kind: Kind = "unknown"
     aliases: list[str] = []
-    affiliation_id: int | None = Field(default=None, description="the group this one belongs to")
+    affiliation_id: RowId | None = Field(default=None, description="the group this one belongs to")
     description: str = ""
 
 
@@ -48,7 +48,7 @@ class SubjectPatch(Body):
     name: str = unchanged_when_absent()
     kind: Kind = unchanged_when_absent()
     aliases: list[str] = unchanged_when_absent(description="the whole list of aliases")
-    affiliation_id: int | None = None
+    affiliation_id: RowId | None = None
     description: str = unchanged_when_absent()
 
 
@@ -77,7 +77,7 @@ class AccountPatch(Body):
 
 
 class MergeRequest(Body):
-    other_id: int = Field(description="the subject folded into this one")
+    other_id: RowId = Field(description="the subject folded into this one")
 
 
 class AccountOut(BaseModel):

@@ -12,7 +12,7 @@ from casemgr.api.blueprint import api
 from casemgr.api.case_output import current_case_on_conflict
 from casemgr.api.common import caller
 from casemgr.api.pagination import paginate
-from casemgr.api.schemas import Body, ListQuery, Page, UTCTime, unchanged_when_absent
+from casemgr.api.schemas import Body, ListQuery, Page, RowId, UTCTime, unchanged_when_absent
 from casemgr.auth.current import request_actor
 from casemgr.auth.models import User
 from casemgr.cases.access import get_case_or_404
@@ -55,17 +55,17 @@ class ThreatCreate(Body):
     reported_by: str = ""
     channel: Channel
     platform: str = ""
-    account_id: int | None = None
+    account_id: RowId | None = None
     text: str = Field(description=_TEXT)
     translation: str = ""
     language: str = ""
     threat_type: ThreatType
-    target_ids: list[int] = Field(default=[], description="protectee ids")
+    target_ids: list[RowId] = Field(default=[], description="protectee ids")
     location: str = ""
     source_url: str = ""
     grading: Grading | None = None
     notes: str = ""
-    version: int | None = Field(default=None, description="the case version the client saw")
+    version: RowId | None = Field(default=None, description="the case version the client saw")
 
 
 class ThreatPatch(Body):
@@ -76,17 +76,17 @@ class ThreatPatch(Body):
     reported_by: str = unchanged_when_absent()
     channel: Channel = unchanged_when_absent()
     platform: str = unchanged_when_absent()
-    account_id: int | None = None
+    account_id: RowId | None = None
     text: str = unchanged_when_absent(description=_TEXT)
     translation: str = unchanged_when_absent()
     language: str = unchanged_when_absent()
     threat_type: ThreatType = unchanged_when_absent()
-    target_ids: list[int] = unchanged_when_absent(description="protectee ids")
+    target_ids: list[RowId] = unchanged_when_absent(description="protectee ids")
     location: str = unchanged_when_absent()
     source_url: str = unchanged_when_absent()
     grading: Grading | None = None
     notes: str = unchanged_when_absent()
-    version: int | None = Field(default=None, description="the case version the client saw")
+    version: RowId | None = Field(default=None, description="the case version the client saw")
 
 
 class ThreatFields(BaseModel):

@@ -133,8 +133,12 @@ def read_rows(text: str, kind: FeedFormat) -> Iterator[tuple[int, dict[str, Any]
 
 def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as error:
+        raise refuse([RowError(1, "file", f"Unreadable CSV header: {error}.")]) from None
     # Feeds differ in case and padding of their header names, not in the names themselves.
-    headers = reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or []]
+    headers = reader.fieldnames = [name.strip().lower() for name in header]
     missing = [name for name in REQUIRED_COLUMNS if name not in headers]
     if missing:
         raise refuse(

@@ -175,6 +175,12 @@ def test_a_missing_column_is_refused_on_the_header_line(session: Session, case: 
     assert refused.value.detail == "line 1, field text: This column is missing from the header."
 
 
+def test_an_unclosed_quote_in_the_header_is_refused_on_line_1(session: Session, case: Case) -> None:
+    with pytest.raises(FeedRefused) as refused:
+        run_import(session, case, b'"occurred_at,platform')
+    assert refused.value.detail.startswith("line 1, field file: Unreadable CSV header")
+
+
 def test_latin_1_bytes_are_refused_clearly(session: Session, case: Case) -> None:
     data = csv_bytes([feed_row(1)]) + "2026-03-02T08:00:00Z,Chirper,@x,,Café\n".encode("latin-1")
     with pytest.raises(FeedRefused) as refused:
