@@ -14,7 +14,7 @@ from hypothesis import given, settings
 
 from casemgr.assessments.catalogue import BUILT_IN, current_catalogue, load_catalogue
 from casemgr.assessments.rubric import Rubric, RubricError, load_rubric, parse_rubric
-from tests.assessments.test_scoring import render_toml, rubric_specs, spec_of
+from tests.assessments.generated_rubrics import render_toml, rubric_specs, spec_of
 
 GOOD = """
 id = "pale-flame"
