@@ -5,8 +5,11 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app app
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 5000
+# `make bench` also runs on this PostgreSQL server (in a scratch database beside the one named).
+BENCH_DATABASE_URL ?= $(filter postgres%,$(or $(TEST_DATABASE_URL),$(DATABASE_URL)))
+BENCH_ARGS ?= --workers 4 --clients 16 --seconds 60
 
-.PHONY: setup db run test lint format
+.PHONY: setup db run test lint format bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +27,11 @@ run: db
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The concurrency load, long form: gunicorn on a fresh instance, then the database check.
+bench: setup
+	$(PY) -m bench.concurrency $(BENCH_ARGS)
+	$(if $(BENCH_DATABASE_URL),$(PY) -m bench.concurrency $(BENCH_ARGS) --database-url '$(BENCH_DATABASE_URL)')
 
 lint: setup
 	$(VENV)/bin/ruff check .

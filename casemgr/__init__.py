@@ -106,15 +106,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _install_request_hooks(app: Flask) -> None:
-    @app.after_request
-    def finish_transaction(response: Response) -> Response:
-        # One commit per request, at its end; any error answer rolls everything back.
-        if response.status_code < 400:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return response
-
+    # After-request hooks run last-registered first: the transaction ends before the
+    # security headers are set, so an answer replacing a failed commit gets them too.
     @app.after_request
     def security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -122,4 +115,20 @@ def _install_request_hooks(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.after_request
+    def finish_transaction(response: Response) -> Response:
+        # One commit per request, at its end; any error answer rolls everything back.
+        if response.status_code >= 400:
+            db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except Exception as error:
+            # The database refused the commit (a unique key or row version lost a race, a
+            # lock or deadlock): nothing was saved, so answer as if the view had raised it.
+            db.session.rollback()
+            response.close()
+            return app.make_response(app.handle_user_exception(error))
         return response

@@ -1,5 +1,5 @@
-"""`flask --app app ...` commands: users and tokens, the audit-chain and store checks, and
-briefing and bundle export and verification.
+"""`flask --app app ...` commands: users and tokens, the audit-chain and store checks,
+briefing and bundle export and verification, and backups.
 
 Each command commits once at its end; a refusal prints one line and exits non-zero.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
@@ -23,6 +23,9 @@ from casemgr.audit.log import SYSTEM, verify_audit_chain
 from casemgr.auth.accounts import create_user, find_user
 from casemgr.auth.models import ROLES, User
 from casemgr.auth.tokens import issue_token
+from casemgr.backup.manifest import BackupRefused
+from casemgr.backup.restore import restore_backup, verified_manifest
+from casemgr.backup.snapshot import create_backup
 from casemgr.briefings.bundle import check_bundle
 from casemgr.briefings.bundles import export_bundle
 from casemgr.briefings.operations import export_briefing
@@ -275,6 +278,64 @@ def threats_email_command(case_ref: str, file: Path) -> None:
         click.echo(f"attachment refused: {bad.filename}: {bad.reason}")
 
 
+backup_cli = AppGroup("backup", help="Back up, verify and restore the whole instance.")
+
+
+@backup_cli.command("create")
+@click.argument("folder", type=click.Path(path_type=Path))
+def backup_create_command(folder: Path) -> None:
+    """Write a consistent backup (database, evidence store files, instance keys, manifest)
+    into FOLDER, new or empty; the app may keep running. It holds secrets: keep it safe."""
+    instance = Path(current_app.instance_path)
+    try:
+        manifest = create_backup(folder, db.engine, current_store(), instance)
+    except BackupRefused as error:
+        _fail(error.detail)
+    except OSError as error:
+        _fail(f"cannot back up into {error.filename or folder}: {error.strerror}")
+    database = manifest.database
+    click.echo(
+        f"backup written to {folder}: {len(manifest.files)} files, {database.kind} database "
+        f"at revision {database.alembic_revision} with {sum(database.row_counts.values())} rows"
+    )
+    click.echo("it holds the instance's secret keys (mode 600): keep it as safe as the server")
+
+
+@backup_cli.command("verify")
+@click.argument("folder", type=click.Path(path_type=Path))
+def backup_verify_command(folder: Path) -> None:
+    """Check every file of the backup in FOLDER against its manifest, without restoring;
+    exit 1 naming the first problem."""
+    try:
+        manifest = verified_manifest(folder)
+    except BackupRefused as error:
+        _fail(error.detail)
+    database = manifest.database
+    click.echo(
+        f"backup verified: {len(manifest.files)} files, {database.kind} database at revision "
+        f"{database.alembic_revision}, made {manifest.created_at.isoformat()}"
+    )
+
+
+@backup_cli.command("restore")
+@click.argument("folder", type=click.Path(path_type=Path))
+def backup_restore_command(folder: Path) -> None:
+    """Restore the backup in FOLDER into this instance, which must be empty (stop the app
+    first); then check row counts, the audit chain and every evidence file."""
+    instance = Path(current_app.instance_path)
+    try:
+        report = restore_backup(db.session, current_store(), instance, folder)
+    except BackupRefused as error:
+        _fail(error.detail)
+    except OSError as error:
+        _fail(f"cannot restore {error.filename or folder}: {error.strerror}")
+    keys = ", ".join(report.instance_files) or "no instance files"
+    click.echo(
+        f"restored {report.rows} rows, {report.store_files} store files and {keys} "
+        f"from {folder}; audit chain and evidence store intact"
+    )
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
@@ -282,3 +343,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(briefing_cli)
     app.cli.add_command(bundle_cli)
     app.cli.add_command(threats_cli)
+    app.cli.add_command(backup_cli)

@@ -60,7 +60,14 @@ def settings_from_env(instance_path: Path) -> dict[str, object]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("CASEMGR_SECURE_COOKIES", "0") == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # A web session ends this long after its login, whatever the activity.
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            hours=float(os.environ.get("CASEMGR_SESSION_HOURS", "12"))
+        ),
+        # Exports and user administration ask for the password again after this.
+        "CASEMGR_REAUTH_AFTER": timedelta(
+            minutes=float(os.environ.get("CASEMGR_REAUTH_MINUTES", "15"))
+        ),
         "BOOTSTRAP_SERVE_LOCAL": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "LOGIN_MAX_FAILURES": 5,

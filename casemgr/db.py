@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, MetaData, Table, event
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -84,3 +85,28 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+# Methods that only read; any other request may change data and locks up front.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(connection: Connection) -> None:
+    """BEGIN IMMEDIATE for the SQLite transaction of each request that may change data: it
+    takes the write lock at its first statement, waiting its turn (busy_timeout).
+
+    Left to the driver, such a request reads outside any transaction and begins one only at
+    its first write, so the version it checked may be stale by then, and a savepoint taken
+    before any write commits on release. A deferred BEGIN fails outright instead
+    (SQLITE_BUSY_SNAPSHOT) when its reads are followed by a write after another process
+    committed. Reads (GET) keep the driver's way and run side by side in WAL; their rare
+    writes (custody of a viewed item, a token's last use) begin at that write and wait as
+    needed. So does everything outside requests (CLI, migrations).
+    """
+    if (
+        connection.dialect.name == "sqlite"
+        and has_request_context()
+        and request.method not in SAFE_METHODS
+    ):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -50,6 +50,24 @@ class ValidationFailed(CaseMgrError):
     ) -> None:
         super().__init__(detail, errors=errors)
         self.errors = errors
+
+
+# SQLite's primary result codes for "another connection holds the lock".
+_SQLITE_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY (and its extended codes), SQLITE_LOCKED
+# PostgreSQL SQLSTATEs of a transaction that lost a race: class 40 (serialization failure,
+# deadlock) and a lock not available in time.
+_POSTGRES_RETRY_PREFIXES = ("40", "55P03")
+RETRY_AFTER_SECONDS = 1
+
+
+def is_contention(error: OperationalError) -> bool:
+    """True when the database refused the transaction only because others held what it
+    needed (a lock past busy_timeout, a deadlock, a serialization failure): a retry works."""
+    sqlite_code = getattr(error.orig, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in _SQLITE_BUSY_CODES
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    return sqlstate.startswith(_POSTGRES_RETRY_PREFIXES)
 
 
 def is_api_request() -> bool:
@@ -107,3 +125,14 @@ def register_error_handlers(app: Flask) -> None:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         generic = InternalServerError()
         return _answer(500, generic.name, "Something went wrong on our side; it has been logged.")
+
+    @app.errorhandler(OperationalError)
+    def handle_busy(error: OperationalError) -> Response | tuple[str, int]:
+        if not is_contention(error):
+            return handle_unexpected(error)
+        db.session.rollback()
+        app.logger.warning("database busy on %s %s: %s", request.method, request.path, error)
+        detail = "The database is busy with other changes; nothing was saved. Try again."
+        response = current_app.make_response(_answer(503, "Service unavailable", detail))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response

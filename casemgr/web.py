@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, redirect, request, url_for
-from flask_login import current_user
+from flask import Flask, flash, redirect, request, url_for
+from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from casemgr.auth.recent import session_expired
 from casemgr.errors import ValidationFailed, is_api_request
 
 # Endpoints an anonymous visitor may reach; every other page asks for a login first.
@@ -44,6 +45,9 @@ def install_login_gate(app: Flask) -> None:
             return None
         if request.endpoint is None:  # no such route: let the 404 page answer
             return None
+        if current_user.is_authenticated and session_expired():
+            logout_user()
+            flash("Your session has ended; log in again to go on.", "info")
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return None

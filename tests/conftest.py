@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sqlalchemy import inspect, text
 
 from casemgr import create_app
 from casemgr.auth.models import User
+from casemgr.auth.recent import AUTHENTICATED_AT
 from casemgr.evidence.store import FileStore
 from casemgr.extensions import db
 from tests.factories import ROLES, make_token, make_user, make_world
@@ -117,6 +119,7 @@ def log_in(client: FlaskClient, user: User) -> FlaskClient:
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
+        session[AUTHENTICATED_AT] = time.time()
     return client
 
 

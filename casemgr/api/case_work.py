@@ -23,6 +23,7 @@ from casemgr.cases.actions import (
 from casemgr.cases.handoffs import (
     Brief,
     accept_handoff,
+    check_receiver,
     create_handoff,
     decline_handoff,
     get_handoff,
@@ -149,6 +150,7 @@ def accept(handoff_id: int) -> HandoffOut:
 )
 def decline(handoff_id: int, body: DeclineRequest) -> HandoffOut:
     user, handoff = _answerable_handoff(handoff_id)
+    check_receiver(user, handoff, "decline")  # refused before the body is read
     return _handoff_out(decline_handoff(db.session, request_actor(), user, handoff, body.reason))
 
 

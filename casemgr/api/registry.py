@@ -4,6 +4,7 @@ generated from those same models."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from casemgr.errors import CaseMgrError, ValidationFailed
 from casemgr.routing import ROW_ID_MAX
+from casemgr.validation import NUL_MESSAGE
 
 UPLOAD_PART = "file"  # the multipart part that carries an upload's bytes
 _RULE_PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
@@ -39,6 +41,32 @@ class MalformedRequest(CaseMgrError):
 class UnsupportedMediaType(CaseMgrError):
     status = 415
     title = "Unsupported media type"
+
+
+class Unread:
+    """Stands in for a body, form or query that failed to parse, so that the view's own
+    permission checks answer first (401/403/404 before 400/415/422, as on the web pages):
+    reading anything of it raises the parse error."""
+
+    def __init__(self, error: CaseMgrError) -> None:
+        self.parse_error = error
+
+    def __getattr__(self, name: str) -> Any:
+        raise self.parse_error
+
+
+def _parsed(parse: Callable[..., Any], model: type[BaseModel]) -> Any:
+    try:
+        return parse(model)
+    except CaseMgrError as error:
+        return Unread(error)
+
+
+def raise_unread(arguments: dict[str, Any]) -> None:
+    """A view that answered without reading its invalid input must not act on it."""
+    for value in arguments.values():
+        if isinstance(value, Unread):
+            raise value.parse_error
 
 
 def validation_errors(error: ValidationError) -> dict[str, list[str]]:
@@ -121,12 +149,15 @@ class ApiRegistry:
             def endpoint(**kwargs: Any) -> Response:
                 refuse_nul_characters(_joined(request.args), _joined(request.form))
                 if body is not None:
-                    kwargs["body"] = _parse_body(body)
+                    kwargs["body"] = _parsed(_parse_body, body)
                 if form is not None:
-                    kwargs["form"], kwargs["upload"] = _parse_form(form)
+                    parts = _parsed(_parse_form, form)
+                    unread = isinstance(parts, Unread)
+                    kwargs["form"], kwargs["upload"] = (parts, parts) if unread else parts
                 if query is not None:
-                    kwargs["query"] = _parse_query(query)
+                    kwargs["query"] = _parsed(_parse_query, query)
                 result = view(**kwargs)
+                raise_unread(kwargs)
                 return _json_response(result, status)
 
             endpoint.__dict__["api_public"] = public
@@ -136,9 +167,6 @@ class ApiRegistry:
             return endpoint
 
         return decorator
-
-
-NUL_MESSAGE = "Remove the NUL character (\\u0000); text cannot hold it."
 
 
 def _nul_fields(value: Any, location: str) -> list[str]:
@@ -178,8 +206,31 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
         if any(item["type"] == "json_invalid" for item in error.errors()):
             raise MalformedRequest("The body is not valid JSON.") from None
         raise ValidationFailed(validation_errors(error)) from None
+    repeated = _repeated_keys(raw)
+    if repeated:
+        raise MalformedRequest(f"The body gives the key {repeated[0]!r} more than once.")
     refuse_nul_characters(parsed.model_dump())
     return parsed
+
+
+def _repeated_keys(raw: bytes) -> list[str]:
+    """Keys that an object of the JSON body gives twice: which one counts would depend on
+    the reader (pydantic keeps the last), so the body is ambiguous."""
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen:
+                repeated.append(key)
+            seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(raw or b"null", object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        raise MalformedRequest("The body is not valid JSON.") from None
+    return repeated
 
 
 def _parse_form(model: type[BaseModel]) -> tuple[BaseModel, FileStorage]:

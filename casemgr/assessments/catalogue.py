@@ -26,7 +26,7 @@ def _version_key(version: str) -> tuple[int, tuple[int, ...] | str]:
     # Dotted numbers compare as numbers ("10" > "9"); any other version ranks below them,
     # by its text, so that mixing the two kinds never compares a number with a text.
     parts = version.split(".")
-    if all(part.isdigit() for part in parts):
+    if all(part.isascii() and part.isdigit() for part in parts):  # not "²", which int() refuses
         return (1, tuple(int(part) for part in parts))
     return (0, version)
 

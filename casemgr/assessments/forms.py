@@ -15,6 +15,7 @@ from typing import Protocol
 from casemgr.assessments.models import AssessmentAnswer
 from casemgr.assessments.operations import Answer, LevelOverride
 from casemgr.assessments.rubric import LEVELS, Item, Rubric
+from casemgr.validation import row_id
 
 
 class FormData(Protocol):
@@ -51,8 +52,8 @@ def blank_draft(rubric: Rubric) -> AssessmentDraft:
 
 
 def _ids(values: list[str]) -> tuple[list[int], bool]:
-    """The integer ids given, and whether every value was one."""
-    ids = [int(value) for value in values if value.isdigit()]
+    """The row ids given, and whether every value was one."""
+    ids = [number for number in map(row_id, values) if number is not None]
     return list(dict.fromkeys(ids)), len(ids) == len(values)
 
 
@@ -60,9 +61,7 @@ def _point(item: Item, raw: str | None) -> int | None:
     """The chosen point, 0 when none was chosen, None when it is not on the item's scale."""
     if raw is None or raw == "":
         return 0
-    if not raw.isdigit() or int(raw) not in {p.point for p in item.scale}:
-        return None
-    return int(raw)
+    return {str(p.point): p.point for p in item.scale}.get(raw)
 
 
 def read_draft(rubric: Rubric, form: FormData) -> AssessmentDraft:

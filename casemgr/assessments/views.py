@@ -36,6 +36,7 @@ from casemgr.evidence.models import EvidenceItem
 from casemgr.extensions import db
 from casemgr.forms import local_time
 from casemgr.threats.models import Threat
+from casemgr.validation import posted_version, row_id
 
 bp = Blueprint("assessments", __name__)
 DEFAULT_RUBRIC = "casemgr-default"
@@ -84,8 +85,7 @@ def _link_choices(case: Case) -> dict[str, list[tuple[int, str]]]:
 
 
 def _posted_version() -> int | None:
-    raw = request.form.get("version", "")
-    return int(raw) if raw.isdigit() else None
+    return posted_version(request.form.get("version"))
 
 
 def _form_page(
@@ -213,10 +213,10 @@ def history(ref: str) -> str:
 
 
 def _chosen(case: Case, name: str) -> Assessment:
-    raw = request.args.get(name, "")
-    if not raw.isdigit():
+    assessment_id = row_id(request.args.get(name, ""))
+    if assessment_id is None:
         raise CaseMgrError("Choose two assessments to compare.")
-    return get_assessment(db.session, case, int(raw))
+    return get_assessment(db.session, case, assessment_id)
 
 
 def _side(assessment: Assessment) -> AssessmentSide:

@@ -10,6 +10,7 @@ from casemgr.auth.current import current, request_actor
 from casemgr.auth.forms import UserCreateForm, UserEditForm
 from casemgr.auth.models import User
 from casemgr.auth.permissions import authorize
+from casemgr.auth.recent import require_recent_login
 from casemgr.errors import Conflict, NotFound, ValidationFailed
 from casemgr.extensions import db
 from casemgr.web import show_errors
@@ -18,8 +19,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.before_request
-def admins_only() -> None:
+def admins_only() -> Response | None:
     authorize(current(), "users.manage")
+    return require_recent_login()
 
 
 def _users_page(form: UserCreateForm, status: int = 200) -> tuple[str, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     PasswordField,
@@ -15,17 +14,23 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from casemgr.auth.accounts import MIN_PASSWORD_LENGTH
 from casemgr.auth.models import ROLES
+from casemgr.forms import Form
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     submit = SubmitField("Log in")
 
 
-class UserCreateForm(FlaskForm):
+class ReauthenticateForm(Form):
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    submit = SubmitField("Confirm")
+
+
+class UserCreateForm(Form):
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
     display_name = StringField("Display name", validators=[Length(max=120)])
     role = SelectField("Role", choices=ROLE_CHOICES, default="analyst")
@@ -37,14 +42,14 @@ class UserCreateForm(FlaskForm):
     submit = SubmitField("Create user")
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     display_name = StringField("Display name", validators=[Length(max=120)])
     role = SelectField("Role", choices=ROLE_CHOICES)
     active = BooleanField("Active (may log in)")
     submit = SubmitField("Save")
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     new_password = PasswordField(
         "New password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)]
@@ -56,7 +61,7 @@ class PasswordChangeForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(
         "Token name",
         validators=[DataRequired(), Length(max=100)],

@@ -8,8 +8,9 @@ from werkzeug.wrappers import Response
 
 from casemgr.auth.accounts import authenticate, change_password
 from casemgr.auth.current import current, request_actor
-from casemgr.auth.forms import LoginForm, PasswordChangeForm, TokenForm
+from casemgr.auth.forms import LoginForm, PasswordChangeForm, ReauthenticateForm, TokenForm
 from casemgr.auth.models import ApiToken
+from casemgr.auth.recent import mark_authenticated
 from casemgr.auth.tokens import issue_token, revoke_token
 from casemgr.errors import NotFound, ValidationFailed
 from casemgr.extensions import db
@@ -35,11 +36,38 @@ def login() -> Response | str | tuple[str, int]:
         )
         if result.user is not None:
             login_user(result.user)
+            mark_authenticated()
             return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
         db.session.commit()  # keep the failure on record though the answer is an error
         form.form_errors.append(LOGIN_THROTTLED if result.throttled else LOGIN_REFUSED)
         return render_template("auth/login.html", form=form), 429 if result.throttled else 401
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/reauthenticate", methods=["GET", "POST"])
+@login_required
+def reauthenticate() -> Response | tuple[str, int]:
+    """The password again, before an export or user administration; throttled as logins are."""
+    form = ReauthenticateForm()
+    if form.validate_on_submit():
+        result = authenticate(
+            db.session,
+            current().username,
+            form.password.data or "",
+            request.remote_addr or "",
+            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+            lockout=current_app.config["LOGIN_LOCKOUT"],
+        )
+        if result.user is not None:
+            mark_authenticated()
+            return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
+        db.session.commit()  # keep the failure on record though the answer is an error
+        form.password.errors = [LOGIN_THROTTLED if result.throttled else "Wrong password."]
+        page = render_template("auth/reauthenticate.html", form=form)
+        return page, 429 if result.throttled else 401
+    return render_template(
+        "auth/reauthenticate.html", form=form
+    ), 422 if form.is_submitted() else 200
 
 
 @bp.route("/logout", methods=["POST"])

@@ -6,13 +6,13 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, render_template, send_file
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from casemgr.auth.current import current, request_actor
 from casemgr.auth.permissions import authorize
+from casemgr.auth.recent import recent_login_required
 from casemgr.briefings.bolo import (
     DEFAULT_ON_SIGHT,
     DEFAULT_RECIPIENT,
@@ -27,6 +27,7 @@ from casemgr.cases.models import case_subjects
 from casemgr.errors import CaseMgrError, ValidationFailed
 from casemgr.evidence.staging import current_store
 from casemgr.extensions import db
+from casemgr.forms import Form
 from casemgr.people.models import Subject
 from casemgr.people.pages import linked_cases
 from casemgr.people.visibility import visible_subject
@@ -36,7 +37,7 @@ bp = Blueprint("bolo", __name__)
 PREFERRED_MARK = "TLP:AMBER+STRICT"  # the recipient's organisation only: desk and detail
 
 
-class BoloForm(FlaskForm):
+class BoloForm(Form):
     marking = SelectField("Handling mark", choices=[], validate_choice=False)
     on_sight = TextAreaField(
         "What to do on sight",
@@ -74,6 +75,7 @@ def _page(subject: Subject, form: BoloForm, status: int = 200) -> tuple[str, int
 
 
 @bp.route("/subjects/<int:subject_id>/bolo", methods=["GET", "POST"])
+@recent_login_required
 def bolo(subject_id: int) -> Response | tuple[str, int]:
     user = current()
     subject = visible_subject(db.session, user, subject_id)

@@ -4,7 +4,6 @@ them, so its messages and the API's are the same ones."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     RadioField,
@@ -17,6 +16,7 @@ from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from casemgr.briefings.snapshot import SECTIONS
+from casemgr.forms import Form
 
 
 class CheckboxesField(SelectMultipleField):
@@ -26,7 +26,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class BriefingForm(FlaskForm):
+class BriefingForm(Form):
     recipient = StringField(
         "Recipient",
         validators=[Length(max=300)],

@@ -12,6 +12,7 @@ from casemgr.audit.log import record_event
 from casemgr.auth.current import current, request_actor
 from casemgr.auth.models import User
 from casemgr.auth.permissions import authorize, can, can_see_case
+from casemgr.auth.recent import recent_login_required
 from casemgr.briefings.bundles import export_bundle
 from casemgr.briefings.forms import BriefingForm
 from casemgr.briefings.marking import marks
@@ -93,6 +94,7 @@ def export(case: Case, options: BriefingOptions, kind: str) -> Briefing:
 
 
 @bp.route("/cases/<ref>/briefings/new", methods=["GET", "POST"])
+@recent_login_required
 def create(ref: str) -> Response | tuple[str, int]:
     user = current()
     case = get_case_or_404(db.session, ref, user, "briefing.export")

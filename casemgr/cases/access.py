@@ -14,9 +14,25 @@ from casemgr.errors import NotFound
 def get_case_or_404(session: Session, ref: str, user: User | None, need: str = "read") -> Case:
     """The case `ref` if `user` may see it and holds `need` on it; NotFound when it does not
     exist or is restricted from them (the same answer, so restricted refs do not leak),
-    PermissionDenied when their role may not."""
-    case = session.scalar(select(Case).where(Case.ref == ref.strip().upper()))
+    PermissionDenied when their role may not. For any `need` but "read" the case's row is
+    locked until the transaction ends (see `lock_case`)."""
+    statement = select(Case).where(Case.ref == ref.strip().upper())
+    if need != "read":
+        statement = statement.with_for_update(of=Case).execution_options(populate_existing=True)
+    case = session.scalar(statement)
     if case is None:
         raise NotFound("No such case.")
     authorize(user, need, case)
     return case
+
+
+def lock_case(session: Session, case: Case) -> None:
+    """Re-read `case` and hold its row until the transaction ends.
+
+    Every change to a case bumps its version; two writers that both read the same version
+    would have the second UPDATE find nothing to update (a 409 for a write that sent no
+    version at all). Locked first, concurrent writers to one case queue, and each checks
+    the version its own UPDATE will replace. This matters on PostgreSQL: on SQLite a
+    writing request holds the whole database already (casemgr.db).
+    """
+    session.refresh(case, with_for_update={"of": Case})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -16,7 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from casemgr.cases.models import CONCERN_LEVELS, PRIORITIES
 from casemgr.cases.workflow import STATUS_LABELS
-from casemgr.forms import IdMultipleField, ZonedDateTimeField
+from casemgr.forms import Form, IdMultipleField, ZonedDateTimeField
 
 
 def choices(values: list[str] | tuple[str, ...], blank: str | None = None) -> list[SelectChoice]:
@@ -24,7 +23,7 @@ def choices(values: list[str] | tuple[str, ...], blank: str | None = None) -> li
     return options + [SelectChoice(value, value.replace("_", " ").capitalize()) for value in values]
 
 
-class CaseForm(FlaskForm):
+class CaseForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(max=300)])
     summary = TextAreaField(
         "Summary", validators=[Length(max=20000)], description="The situation in a few sentences."
@@ -41,20 +40,20 @@ class CaseForm(FlaskForm):
     submit = SubmitField("Save case")
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(Form):
     to = SelectField("Move to", choices=[])
     reason = TextAreaField("Reason", validators=[Length(max=5000)])
     version = HiddenField()
     submit = SubmitField("Change status")
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     owner = SelectField("Owner", choices=[])
     version = HiddenField()
     submit = SubmitField("Assign")
 
 
-class HandoffForm(FlaskForm):
+class HandoffForm(Form):
     to_user = SelectField("Hand to", choices=[])
     situation = TextAreaField(
         "Situation", validators=[Length(max=10000)], description="Where the case stands."
@@ -73,19 +72,19 @@ class HandoffForm(FlaskForm):
     submit = SubmitField("Offer handoff")
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = TextAreaField("Why you decline", validators=[Length(max=5000)])
     submit = SubmitField("Decline")
 
 
-class TaskForm(FlaskForm):
+class TaskForm(Form):
     title = StringField("Protective action", validators=[DataRequired(), Length(max=300)])
     owner = SelectField("Owner", choices=[])
     due_at = ZonedDateTimeField("Due", validators=[Optional()])
     submit = SubmitField("Add task")
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(Form):
     agency = StringField("Agency", validators=[DataRequired(), Length(max=200)])
     unit = StringField("Unit", validators=[Length(max=200)])
     officer = StringField("Officer", validators=[Length(max=200)])
@@ -99,7 +98,7 @@ class ReferralForm(FlaskForm):
     submit = SubmitField("Record referral")
 
 
-class CaseFilterForm(FlaskForm):
+class CaseFilterForm(Form):
     class Meta:
         csrf = False  # a GET search form changes nothing
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from casemgr.audit.log import Actor, apply_changes, record_event
 from casemgr.auth.models import User
 from casemgr.auth.permissions import can_see_case
+from casemgr.cases.access import lock_case
 from casemgr.cases.models import Case, Handoff, Task
 from casemgr.cases.operations import check_version, touch_case
 from casemgr.cases.workflow import LEAD_ROLES
@@ -116,6 +117,8 @@ def get_handoff(session: Session, handoff_id: int) -> Handoff:
 
 
 def _answer(session: Session, actor: Actor, handoff: Handoff, status: str, reason: str) -> Handoff:
+    lock_case(session, handoff.case)
+    session.refresh(handoff)  # answered by someone else while we waited for the lock?
     if handoff.status != "pending":
         raise Conflict(f"This handoff was already {handoff.status}.")
     changes = apply_changes(
@@ -131,18 +134,22 @@ def _answer(session: Session, actor: Actor, handoff: Handoff, status: str, reaso
     return handoff
 
 
+def check_receiver(user: User, handoff: Handoff, verb: str) -> None:
+    """PermissionDenied unless `user` is the one the case is handed to."""
+    if user.id != handoff.to_user_id:
+        raise PermissionDenied(f"Only the user the case is handed to can {verb} it.")
+
+
 def accept_handoff(session: Session, actor: Actor, receiver: User, handoff: Handoff) -> Handoff:
     """The receiver takes the case: only now does the owner change."""
-    if receiver.id != handoff.to_user_id:
-        raise PermissionDenied("Only the user the case is handed to can accept it.")
+    check_receiver(receiver, handoff, "accept")
     return _answer(session, actor, handoff, "accepted", "")
 
 
 def decline_handoff(
     session: Session, actor: Actor, receiver: User, handoff: Handoff, reason: str
 ) -> Handoff:
-    if receiver.id != handoff.to_user_id:
-        raise PermissionDenied("Only the user the case is handed to can decline it.")
+    check_receiver(receiver, handoff, "decline")
     checks = Checks()
     reason = checks.text("reason", reason, max_length=5000, required=True)
     checks.done()

@@ -191,6 +191,9 @@ def transition_case(
 ) -> Case:
     """Move the case to `target`, recording who, when, from, to and why."""
     check_version(case, expected_version)
+    checks = Checks()
+    checks.text("reason", reason, max_length=5000)  # the one free text a transition stores
+    checks.done()
     check_transition(
         TransitionRequest(
             case.status, target, reason, actor_role, assessed_since_last_threat(session, case)

@@ -28,6 +28,7 @@ from casemgr.cases.page import case_page_context, filter_form
 from casemgr.cases.workflow import STATUS_LABELS, next_statuses
 from casemgr.errors import CaseMgrError, ValidationFailed
 from casemgr.extensions import db
+from casemgr.validation import posted_version, row_id
 from casemgr.web import show_errors
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -35,8 +36,7 @@ PER_PAGE = 50
 
 
 def version_of(form: Any) -> int | None:
-    raw = form.version.data
-    return int(raw) if raw and str(raw).isdigit() else None
+    return posted_version(form.version.data)
 
 
 @bp.route("")
@@ -55,7 +55,9 @@ def index() -> str:
         q=form.q.data or None,
     )
     statement = sorted_cases(filtered_cases(db.session, user, filters), form.sort.data or "")
-    page = db.paginate(statement, per_page=PER_PAGE, error_out=False, count=True)
+    # Page numbers beyond a row id would make an OFFSET no database takes: the first page.
+    number = row_id(request.args.get("page", "1")) or 1
+    page = db.paginate(statement, page=number, per_page=PER_PAGE, error_out=False, count=True)
     return render_template("cases/index.html", form=form, page=page, labels=STATUS_LABELS)
 
 
@@ -159,6 +161,7 @@ def transition(ref: str) -> Response | tuple[str, int]:
     form = TransitionForm()
     form.to.choices = [(status, STATUS_LABELS[status]) for status in next_statuses(case.status)]
     try:
+        form.refuse_nul()
         transition_case(
             db.session,
             request_actor(),
@@ -179,8 +182,9 @@ def assign(ref: str) -> Response | tuple[str, int]:
     case = get_case_or_404(db.session, ref, current(), "case.assign")
     form = AssignForm()
     form.owner.choices = case_owners(db.session)
-    owner = db.session.scalar(select(User).where(User.username == (form.owner.data or "")))
     try:
+        form.refuse_nul()
+        owner = db.session.scalar(select(User).where(User.username == (form.owner.data or "")))
         if owner is None:
             raise ValidationFailed({"owner": ["Choose a user."]})
         assign_case(db.session, request_actor(), case, owner)

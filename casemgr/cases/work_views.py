@@ -47,6 +47,7 @@ def hand_off(ref: str) -> Response | tuple[str, int]:
     form.to_user.choices = case_owners(db.session)
     brief = Brief(form.situation.data or "", form.concern.data or "", form.next_steps.data or "")
     try:
+        form.refuse_nul()
         create_handoff(
             db.session,
             request_actor(),

@@ -22,10 +22,16 @@ LIMIT = 20
 
 
 def handoffs_waiting(session: Session, user: User) -> list[Handoff]:
+    # Visible cases only: a receiver taken off a restricted case keeps the pending row.
     return list(
         session.scalars(
             select(Handoff)
-            .where(Handoff.to_user_id == user.id, Handoff.status == "pending")
+            .join(Case, Case.id == Handoff.case_id)
+            .where(
+                Handoff.to_user_id == user.id,
+                Handoff.status == "pending",
+                visible_case_condition(user),
+            )
             .options(selectinload(Handoff.case), selectinload(Handoff.from_user))
             .order_by(Handoff.created_at)
         )
@@ -63,11 +69,17 @@ def overdue_reviews(session: Session, user: User, now: datetime) -> list[Case]:
 
 
 def overdue_tasks(session: Session, user: User, now: datetime) -> list[tuple[Task, str]]:
+    # Visible cases only: a task's owner may not be (or no longer be) in a restricted case.
     return list(
         session.execute(
             select(Task, Case.ref)
             .join(Case, Case.id == Task.case_id)
-            .where(Task.owner_id == user.id, Task.status == "open", Task.due_at < now)
+            .where(
+                Task.owner_id == user.id,
+                Task.status == "open",
+                Task.due_at < now,
+                visible_case_condition(user),
+            )
             .order_by(Task.due_at)
             .limit(LIMIT)
         )

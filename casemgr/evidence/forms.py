@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     MultipleFileField,
     SelectChoice,
@@ -13,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from casemgr.forms import ZonedDateTimeField
+from casemgr.forms import Form, ZonedDateTimeField
 
 METHODS = [
     "",
@@ -28,7 +27,7 @@ METHODS = [
 ]
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     files = MultipleFileField("Files", description="One or several; each is kept exactly as sent.")
     description = TextAreaField("Description", validators=[Length(max=5000)])
     threat_id = SelectField("About threat", choices=[], default="", validate_choice=False)
@@ -43,13 +42,13 @@ class UploadForm(FlaskForm):
     submit = SubmitField("Upload")
 
 
-class ReferencePhotoForm(FlaskForm):
+class ReferencePhotoForm(Form):
     files = MultipleFileField("Reference photos")
     description = StringField("Caption", validators=[Length(max=5000)])
     submit = SubmitField("Add reference photos")
 
 
-class ManipulatedForm(FlaskForm):
+class ManipulatedForm(Form):
     note = TextAreaField(
         "What was changed",
         validators=[DataRequired(), Length(max=5000)],
@@ -59,12 +58,12 @@ class ManipulatedForm(FlaskForm):
     submit = SubmitField("Mark as manipulated")
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=5000)])
     submit = SubmitField("Withdraw item")
 
 
-class TransferForm(FlaskForm):
+class TransferForm(Form):
     recipient = StringField(
         "Handed to",
         validators=[DataRequired(), Length(max=300)],
@@ -74,7 +73,7 @@ class TransferForm(FlaskForm):
     submit = SubmitField("Record transfer")
 
 
-class LikenessForm(FlaskForm):
+class LikenessForm(Form):
     subject_id = SelectField(
         "This image shows",
         choices=[],

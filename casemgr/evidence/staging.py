@@ -134,5 +134,6 @@ def send_original(item: EvidenceItem, actor: Actor, note: str) -> Response:
         download_name=download_name(item),
         conditional=False,
     )
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    policy = "default-src 'none'; sandbox; frame-ancestors 'none'"
+    response.headers["Content-Security-Policy"] = policy
     return response

@@ -44,6 +44,7 @@ from casemgr.evidence.staging import (
 from casemgr.extensions import db
 from casemgr.people.protectees import get_protectee
 from casemgr.threats.models import Threat
+from casemgr.validation import row_id
 from casemgr.web import show_errors
 
 bp = Blueprint("evidence", __name__)
@@ -88,7 +89,11 @@ def gallery(ref: str) -> Response | tuple[str, int]:
             if not uploads:
                 form.files.errors = [*form.files.errors, "Choose at least one file."]
             return _gallery_page(case, form, outcomes, 422)
-        threat = db.session.get(Threat, int(form.threat_id.data)) if form.threat_id.data else None
+        threat_id = row_id(form.threat_id.data)
+        threat = db.session.get(Threat, threat_id) if threat_id else None
+        if form.threat_id.data and threat is None:
+            form.threat_id.errors = [*form.threat_id.errors, "Choose a threat of this case."]
+            return _gallery_page(case, form, outcomes, 422)
         acquisition = Acquisition(
             form.description.data or "",
             form.acquired_at.data,
@@ -266,7 +271,9 @@ def _act(
 @bp.route("/evidence/<int:item_id>/manipulated", methods=["POST"])
 def manipulated(item_id: int) -> Response | tuple[str, int]:
     def act(item: EvidenceItem, form: ManipulatedForm) -> None:
-        original = int(form.original_id.data) if form.original_id.data else None
+        original = row_id(form.original_id.data)
+        if form.original_id.data and original is None:
+            raise ValidationFailed({"original_id": ["Choose another stored item as the original."]})
         mark_manipulated(db.session, request_actor(), item, form.note.data or "", original)
 
     return _act(item_id, "manipulated_form", ManipulatedForm, act, "Marked as manipulated.")
@@ -275,10 +282,10 @@ def manipulated(item_id: int) -> Response | tuple[str, int]:
 @bp.route("/evidence/<int:item_id>/likeness", methods=["POST"])
 def likeness(item_id: int) -> Response | tuple[str, int]:
     def act(item: EvidenceItem, form: LikenessForm) -> None:
-        chosen = form.subject_id.data or ""
-        if chosen and not chosen.isdigit():
+        chosen = row_id(form.subject_id.data)
+        if form.subject_id.data and chosen is None:
             raise ValidationFailed({"subject_id": ["Choose a subject linked to this case."]})
-        mark_likeness(db.session, request_actor(), item, int(chosen) if chosen else None)
+        mark_likeness(db.session, request_actor(), item, chosen)
 
     return _act(item_id, "likeness_form", LikenessForm, act, "Likeness mark saved.")
 

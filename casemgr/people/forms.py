@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from casemgr.forms import ZonedDateTimeField
+from casemgr.forms import Form, ZonedDateTimeField
 from casemgr.people.models import ACCOUNT_STATUSES, SUBJECT_KINDS, Protectee, Subject
 from casemgr.people.protectees import PRIVATE_FIELDS, ProtecteeDetails
 from casemgr.people.subjects import AccountDetails, SubjectDetails
+from casemgr.validation import row_id
 
 PROTECTEE_FIELDS = tuple(field.name for field in fields(ProtecteeDetails))
 KIND_CHOICES = [SelectChoice(kind, kind.capitalize()) for kind in SUBJECT_KINDS]
@@ -25,10 +25,14 @@ PICK_SUBJECT = SelectChoice("", "— choose a subject —")
 
 
 def optional_id(value: object) -> int | None:
-    """A select's value as a database id; the empty choice is None."""
+    """A select's value as a database id; the empty choice is None. Anything else that is
+    not a row id is a ValueError, which the field shows as an invalid choice."""
     if value in (None, ""):
         return None
-    return int(value)  # type: ignore[call-overload]
+    number = row_id(value)
+    if number is None:
+        raise ValueError(f"Not a row id: {str(value)[:20]!r}")
+    return number
 
 
 def subject_choices(candidates: list[Subject], empty: SelectChoice | None) -> list[SelectChoice]:
@@ -41,7 +45,7 @@ def lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class ProtecteeForm(FlaskForm):
+class ProtecteeForm(Form):
     name = StringField("Name")
     title = StringField("Title", description="Job title, such as Chief Executive Officer.")
     department = StringField("Department")
@@ -74,7 +78,7 @@ class ProtecteeForm(FlaskForm):
         return ProtecteeDetails(**values)
 
 
-class SubjectForm(FlaskForm):
+class SubjectForm(Form):
     name = StringField("Name")
     kind = SelectField("Kind", choices=KIND_CHOICES, default="unknown", validate_choice=False)
     aliases = TextAreaField(
@@ -111,7 +115,7 @@ class SubjectForm(FlaskForm):
         )
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     platform = StringField("Platform", description="Such as X, Telegram, Instagram.")
     handle = StringField("Handle")
     url = StringField("URL", description="Kept as text: casemgr never opens or fetches it.")
@@ -137,7 +141,7 @@ class AccountForm(FlaskForm):
         )
 
 
-class MergeForm(FlaskForm):
+class MergeForm(Form):
     other_id = SelectField(
         "Subject to merge into this one",
         coerce=optional_id,

@@ -13,6 +13,7 @@ from casemgr.auth.models import User
 from casemgr.auth.permissions import visible_case_condition
 from casemgr.cases.models import Case, case_subjects
 from casemgr.people.models import Account, Subject
+from casemgr.people.visibility import shown_affiliations, visible_subjects
 
 
 def linked_cases(session: Session, link: Column[int], linked_id: int, user: User) -> list[Case]:
@@ -54,11 +55,13 @@ def subject_context(session: Session, subject: Subject, user: User) -> dict[str,
     """The subject page's content, beyond the subject itself."""
     accounts = sorted(subject.accounts, key=first_seen_order)
     merged_into = session.get(Subject, subject.merged_into_id) if subject.merged_into_id else None
-    merged_here = select(Subject).where(Subject.merged_into_id == subject.id)
-    members = select(Subject).where(
+    # Only subjects the user may see: a member known from a restricted case stays in it.
+    merged_here = visible_subjects(user).where(Subject.merged_into_id == subject.id)
+    members = visible_subjects(user).where(
         Subject.affiliation_id == subject.id, Subject.merged_into_id.is_(None)
     )
     return {
+        "affiliation": shown_affiliations(session, user, [subject]).get(subject.id),
         "accounts": accounts,
         "after_suspension": opened_after_suspension(accounts),
         "merged_into": merged_into,

@@ -45,7 +45,7 @@ from casemgr.people.subjects import (
     update_account,
     update_subject,
 )
-from casemgr.people.visibility import visible_account, visible_subject
+from casemgr.people.visibility import shown_affiliations, visible_account, visible_subject
 from casemgr.web import show_errors
 
 bp = Blueprint("people", __name__)
@@ -171,8 +171,11 @@ def _subject_form_page(form: SubjectForm, subject: Subject | None, status: int) 
 
 @bp.route("/subjects")
 def subject_list() -> str:
-    authorize(current(), "read")
-    return render_template("people/subjects.html", subjects=subjects(db.session, current()))
+    user = current()
+    authorize(user, "read")
+    found = subjects(db.session, user)
+    affiliations = shown_affiliations(db.session, user, found)
+    return render_template("people/subjects.html", subjects=found, affiliations=affiliations)
 
 
 @bp.route("/subjects/new", methods=["GET", "POST"])

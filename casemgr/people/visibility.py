@@ -53,6 +53,16 @@ def _hidden(session: Session, user: User, subject_ids: Iterable[int]) -> list[in
     return sorted(wanted - shown)
 
 
+def shown_affiliations(
+    session: Session, user: User, subjects: Iterable[Subject]
+) -> dict[int, Subject]:
+    """The affiliation of each subject (by the subject's id) that `user` may see: a group
+    known only from a restricted case is not named beside a subject seen elsewhere."""
+    linked = [subject for subject in subjects if subject.affiliation_id is not None]
+    hidden = set(_hidden(session, user, {subject.affiliation_id for subject in linked}))
+    return {s.id: s.affiliation for s in linked if s.affiliation_id not in hidden}
+
+
 def visible_subject(session: Session, user: User, subject_id: int) -> Subject:
     """The subject, or NotFound when it does not exist or the caller may not see it."""
     subject = session.get(Subject, subject_id)

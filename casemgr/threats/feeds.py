@@ -165,8 +165,10 @@ def _jsonl_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
             continue
         try:
             row = json.loads(line)
-        except json.JSONDecodeError as error:
-            yield number, {"__json__": f"Not valid JSON: {error.msg}."}
+        except (ValueError, RecursionError) as error:  # also: nested too deep, too many digits
+            decoding = isinstance(error, json.JSONDecodeError)
+            reason = error.msg if decoding else "nested too deep, or a number too long"
+            yield number, {"__json__": f"Not valid JSON: {reason}."}
             continue
         if not isinstance(row, dict):
             row = {"__json__": "Each line must be one JSON object."}

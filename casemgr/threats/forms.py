@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from casemgr.forms import IdMultipleField, ZonedDateTimeField
+from casemgr.forms import Form, IdMultipleField, ZonedDateTimeField
 from casemgr.people.models import ACCOUNT_STATUSES
 from casemgr.threats.models import CHANNELS, THREAT_TYPES
 
@@ -47,7 +46,7 @@ def graded(meanings: dict[str, str]) -> list[SelectChoice]:
     ]
 
 
-class ThreatForm(FlaskForm):
+class ThreatForm(Form):
     occurred_at = ZonedDateTimeField("Occurred at", description="When it was posted, sent or said.")
     reported_at = ZonedDateTimeField("Reported at", validators=[Optional()])
     reported_by = StringField("Reported by", validators=[Length(max=200)])

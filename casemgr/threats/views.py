@@ -23,6 +23,7 @@ from casemgr.people.visibility import visible_subject_condition
 from casemgr.threats.forms import GRADING_MEANINGS, NEW_ACCOUNT, ThreatForm
 from casemgr.threats.models import Threat
 from casemgr.threats.operations import ThreatDetails, edit_threat, get_threat, log_threat
+from casemgr.validation import row_id
 from casemgr.web import show_errors
 
 bp = Blueprint("threats", __name__)
@@ -66,9 +67,12 @@ def _threat_form(case: Case, threat: Threat | None = None) -> ThreatForm:
 def _account_id(form: ThreatForm) -> int | None:
     """The chosen account, or the new one added inline (in the same transaction)."""
     if form.account_id.data != NEW_ACCOUNT:
-        return int(form.account_id.data) if form.account_id.data else None
-    chosen = form.new_account_subject.data or ""
-    subject = db.session.get(Subject, int(chosen)) if chosen.isdigit() else None
+        account_id = row_id(form.account_id.data)
+        if form.account_id.data and account_id is None:
+            raise ValidationFailed({"account_id": ["Choose an account from the list."]})
+        return account_id
+    chosen = row_id(form.new_account_subject.data)
+    subject = db.session.get(Subject, chosen) if chosen else None
     if subject is None:
         raise ValidationFailed({"new_account_subject": ["Choose whose account it is."]})
     details = AccountDetails(

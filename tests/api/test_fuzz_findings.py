@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from casemgr.evidence.models import EvidenceItem
 from casemgr.extensions import db
 from casemgr.routing import ROW_ID_MAX
+from casemgr.validation import NUL_MESSAGE
 from tests.api.conftest import Caller, assert_ok, assert_problem, new_case
 
 __all__ = ["new_case"]
@@ -66,8 +67,6 @@ def test_a_feed_with_an_unreadable_header_is_a_422_not_a_500(api: Caller, new_ca
 
 def test_nul_characters_are_refused_in_bodies_queries_and_paths(api: Caller, new_case) -> None:
     problem = assert_problem(api.post("analyst", "/cases", {"title": "Null\x00byte"}), 422)
-    assert problem["errors"] == {
-        "title": ["Remove the NUL character (\\u0000); text cannot hold it."]
-    }
+    assert problem["errors"] == {"title": [NUL_MESSAGE]}
     assert list(assert_problem(api.get("analyst", "/cases?q=a%00b"), 422)["errors"]) == ["q"]
     assert_problem(api.get("analyst", "/cases/TA-2026%000001"), 404)

@@ -16,7 +16,14 @@ from werkzeug.test import TestResponse
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Every role may use these on their own account; the login page is public.
 OWN_ACCOUNT_ENDPOINTS = frozenset(
-    {"auth.login", "auth.logout", "auth.password", "auth.create_token", "auth.revoke"}
+    {
+        "auth.login",
+        "auth.logout",
+        "auth.reauthenticate",
+        "auth.password",
+        "auth.create_token",
+        "auth.revoke",
+    }
 )
 _SKIPPED_PREFIXES = ("static", "bootstrap.", "auth.login")
 

@@ -29,11 +29,11 @@ from casemgr.briefings.settings import current_export_settings, current_signing_
 from casemgr.briefings.snapshot import BriefingOptions
 from casemgr.cases.models import Case
 from casemgr.cases.operations import CaseDetails, create_case
-from casemgr.evidence.ingest import IngestSettings, ingest
 from casemgr.evidence.models import CustodyEvent, EvidenceItem
-from casemgr.evidence.store import FileStore, stage_stream
+from casemgr.evidence.store import FileStore
 from casemgr.extensions import db
 from casemgr.threats.operations import ThreatDetails, log_threat
+from tests.briefings.story import put_file
 from tests.evidence.photos import jpeg_bytes, photo, png_bytes, with_crosshair
 
 OPENSSL = shutil.which("openssl")
@@ -52,20 +52,7 @@ def store_of(app: Flask) -> FileStore:
 
 
 def add_evidence(app: Flask, actor: Actor, case: Case, data: bytes, name: str) -> EvidenceItem:
-    writer = stage_stream(io.BytesIO(data), store_of(app).temp)
-    try:
-        return ingest(
-            db.session,
-            actor,
-            store_of(app),
-            writer.staged(),
-            original_filename=name,
-            declared_mime="",
-            settings=IngestSettings(10_000_000, 10),
-            case=case,
-        )
-    finally:
-        writer.close()
+    return put_file(db.session, actor, store_of(app), data, name, case=case)
 
 
 def make_bundle_case(app: Flask, users: dict[str, User]) -> BundleCase:
