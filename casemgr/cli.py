@@ -28,6 +28,7 @@ from casemgr.backup.restore import restore_backup, verified_manifest
 from casemgr.backup.snapshot import create_backup
 from casemgr.briefings.bundle import check_bundle
 from casemgr.briefings.bundles import export_bundle
+from casemgr.briefings.models import Briefing
 from casemgr.briefings.operations import export_briefing
 from casemgr.briefings.settings import current_export_settings, current_signing_key
 from casemgr.briefings.snapshot import SECTIONS, BriefingOptions
@@ -167,6 +168,23 @@ def _options(
     )
 
 
+def _exported(output: Path, export: Callable[[], tuple[Briefing, bytes | Path]]) -> Briefing:
+    """Run an export, write what it made to `output` (the PDF's bytes, or a copy of the
+    stored bundle) and commit its disclosure; exit 1 with one line when either fails."""
+    try:
+        briefing, made = export()
+        if isinstance(made, Path):
+            shutil.copyfile(made, output)
+        else:
+            output.write_bytes(made)
+    except CaseMgrError as error:
+        _fail(_describe(error))
+    except OSError as error:
+        _fail(f"cannot write {output}: {error.strerror}")
+    db.session.commit()
+    return briefing
+
+
 @briefing_cli.command("export")
 @export_options
 def briefing_export_command(
@@ -180,16 +198,12 @@ def briefing_export_command(
     """Write the PDF briefing on CASE_REF and record its disclosure."""
     case = _case(case_ref)
     options = _options(recipient, marking, include_private, sections)
-    try:
-        briefing, pdf = export_briefing(
+    briefing = _exported(
+        output,
+        lambda: export_briefing(
             db.session, SYSTEM, case, options, current_store(), current_export_settings()
-        )
-        output.write_bytes(pdf)
-    except CaseMgrError as error:
-        _fail(_describe(error))
-    except OSError as error:
-        _fail(f"cannot write {output}: {error.strerror}")
-    db.session.commit()
+        ),
+    )
     click.echo(
         f"briefing #{briefing.id} on {case.ref} written to {output} (sha256 {briefing.sha256})"
     )
@@ -209,16 +223,12 @@ def bundle_export_command(
     case = _case(case_ref)
     options = _options(recipient, marking, include_private, sections)
     key = current_signing_key()
-    try:
-        briefing, stored = export_bundle(
+    briefing = _exported(
+        output,
+        lambda: export_bundle(
             db.session, SYSTEM, case, options, current_store(), current_export_settings(), key
-        )
-        shutil.copyfile(stored, output)
-    except CaseMgrError as error:
-        _fail(_describe(error))
-    except OSError as error:
-        _fail(f"cannot write {output}: {error.strerror}")
-    db.session.commit()
+        ),
+    )
     click.echo(
         f"bundle #{briefing.id} on {case.ref} written to {output} (sha256 {briefing.sha256}), "
         f"signed by {key.fingerprint}"

@@ -13,7 +13,7 @@ from casemgr.auth.recent import session_expired
 from casemgr.errors import ValidationFailed, is_api_request
 
 # Endpoints an anonymous visitor may reach; every other page asks for a login first.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "bootstrap.static"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "health.check", "static", "bootstrap.static"})
 
 
 def safe_next(target: str | None, fallback: str) -> str:

@@ -7,6 +7,7 @@ import re
 import pytest
 from flask import Flask, abort
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from sqlalchemy.orm.exc import StaleDataError
 
 from casemgr.extensions import db
@@ -89,3 +90,19 @@ def test_a_save_racing_another_is_a_409_not_a_crash(app: Flask, client_as, path:
     response = client_as("analyst").get(path)
     assert response.status_code == 409
     assert "same moment" in response.get_data(as_text=True)
+
+
+def test_the_health_check_answers_anyone_without_touching_the_database(
+    app: Flask, client: FlaskClient
+) -> None:
+    statements: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        answer = client.get("/healthz")
+    assert (answer.status_code, answer.get_data(as_text=True)) == (200, "ok\n")
+    assert statements == []
+
+
+def test_every_answer_says_how_long_the_app_took(client: FlaskClient) -> None:
+    timing = client.get("/login").headers["Server-Timing"]
+    assert timing.startswith("app;dur=") and float(timing.removeprefix("app;dur=")) > 0

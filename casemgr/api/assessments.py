@@ -19,7 +19,6 @@ from casemgr.assessments.operations import Answer, LevelOverride, create_assessm
 from casemgr.assessments.rubric import LEVELS, Override, Rubric
 from casemgr.assessments.scoring import score_answers
 from casemgr.auth.current import request_actor
-from casemgr.auth.models import User
 from casemgr.auth.permissions import authorize
 from casemgr.cases.access import get_case_or_404
 from casemgr.cases.models import Case
@@ -203,10 +202,10 @@ class AssessmentOut(BaseModel):
 
 def _assessment_out(case: Case, assessment: Assessment) -> AssessmentOut:
     # Explained by the rubric as it was scored, whatever its file says today.
-    rubric = rubric_of(db.session, assessment)
+    rubric = rubric_of(assessment)
     items = rubric.items
     score = score_answers(rubric, {answer.item_id: answer.point for answer in assessment.answers})
-    assessor = db.session.get(User, assessment.assessor_id) if assessment.assessor_id else None
+    assessor = assessment.assessor
     return AssessmentOut(
         id=assessment.id,
         case=case.ref,
@@ -257,6 +256,8 @@ def list_assessments(ref: str, query: ListQuery) -> Page[AssessmentOut]:
         .options(
             selectinload(Assessment.answers).selectinload(AssessmentAnswer.threats),
             selectinload(Assessment.answers).selectinload(AssessmentAnswer.evidence),
+            selectinload(Assessment.stored_rubric),
+            selectinload(Assessment.assessor),
         )
     )
     keys = [Assessment.created_at, Assessment.id]

@@ -63,6 +63,8 @@ class Assessment(db.Model):
         back_populates="assessment", order_by="AssessmentAnswer.id"
     )
     assessor: Mapped[User | None] = relationship()
+    # The rubric's text as it was scored; read through this so a list can eager-load it.
+    stored_rubric: Mapped[RubricVersion] = relationship()
 
 
 class AssessmentAnswer(db.Model):

@@ -3,13 +3,20 @@ the last, and the case's concern level follows the newest."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from casemgr.assessments.models import Assessment, AssessmentAnswer, RubricVersion
+from casemgr.assessments.models import (
+    Assessment,
+    AssessmentAnswer,
+    RubricVersion,
+    answer_evidence,
+    answer_threats,
+)
 from casemgr.assessments.rubric import LEVELS, Rubric, parse_rubric
 from casemgr.assessments.scoring import Score, check_points, score_answers
 from casemgr.audit.log import Actor, record_event
@@ -73,6 +80,51 @@ def _check_links(session: Session, checks: Checks, case: Case, name: str, answer
             )
 
 
+def _store_answers(
+    session: Session, assessment: Assessment, rubric: Rubric, answers: dict[str, Answer]
+) -> None:
+    """One row per rubric item, in the rubric's order (an item left out scores 0), written in
+    one statement, then the link rows of the few answers that cite threats or evidence. Made
+    as objects, the rows cost the unit of work more than the rest of the assessment."""
+    rows = []
+    for item in rubric.items.values():
+        answer = answers.get(item.id, Answer(0))
+        rows.append(
+            {
+                "assessment_id": assessment.id,
+                "item_id": item.id,
+                "point": answer.point,
+                "rationale": answer.rationale,
+            }
+        )
+    session.execute(insert(AssessmentAnswer), rows)
+    citing = {
+        item: answer for item, answer in answers.items() if answer.threat_ids or answer.evidence_ids
+    }
+    if citing:
+        rows_of_citing = session.execute(
+            select(AssessmentAnswer.item_id, AssessmentAnswer.id).where(
+                AssessmentAnswer.assessment_id == assessment.id,
+                AssessmentAnswer.item_id.in_(citing),
+            )
+        )
+        answer_ids = {item_id: answer_id for item_id, answer_id in rows_of_citing}
+        threat_links = [
+            {"answer_id": answer_ids[item], "threat_id": threat_id}
+            for item, answer in citing.items()
+            for threat_id in dict.fromkeys(answer.threat_ids)
+        ]
+        evidence_links = [
+            {"answer_id": answer_ids[item], "evidence_id": evidence_id}
+            for item, answer in citing.items()
+            for evidence_id in dict.fromkeys(answer.evidence_ids)
+        ]
+        for table, links in ((answer_threats, threat_links), (answer_evidence, evidence_links)):
+            if links:
+                session.execute(table.insert(), links)
+    session.expire(assessment, ["answers"])  # read back from the rows on first use
+
+
 def _keep_rubric(session: Session, rubric: Rubric) -> None:
     if session.get(RubricVersion, rubric.sha256) is None:
         session.add(
@@ -119,28 +171,12 @@ def create_assessment(
         supersedes_id=previous.id if previous else None,
         created_at=utcnow(),
     )
-    for item in rubric.items.values():
-        answer = answers.get(item.id, Answer(0))
-        assessment.answers.append(
-            AssessmentAnswer(
-                item_id=item.id,
-                point=answer.point,
-                rationale=answer.rationale,
-                threats=list(
-                    session.scalars(select(Threat).where(Threat.id.in_(answer.threat_ids)))
-                ),
-                evidence=list(
-                    session.scalars(
-                        select(EvidenceItem).where(EvidenceItem.id.in_(answer.evidence_ids))
-                    )
-                ),
-            )
-        )
     session.add(assessment)
     before = case.concern_level
     case.concern_level = assessment.level
     touch_case(case)
     session.flush()
+    _store_answers(session, assessment, rubric, answers)
     record_event(
         session,
         actor,
@@ -166,6 +202,26 @@ def latest_assessment(session: Session, case: Case) -> Assessment | None:
     )
 
 
+def latest_assessments(session: Session, case_ids: Collection[int]) -> dict[int, Assessment]:
+    """The newest assessment of each case in `case_ids` (as `latest_assessment` finds it),
+    by case id, in one query rather than one per case."""
+    if not case_ids:
+        return {}
+    newest_first = func.row_number().over(
+        partition_by=Assessment.case_id,
+        order_by=(Assessment.created_at.desc(), Assessment.id.desc()),
+    )
+    ranked = (
+        select(Assessment.id, newest_first.label("rank"))
+        .where(Assessment.case_id.in_(case_ids))
+        .subquery()
+    )
+    newest = session.scalars(
+        select(Assessment).join(ranked, ranked.c.id == Assessment.id).where(ranked.c.rank == 1)
+    )
+    return {assessment.case_id: assessment for assessment in newest}
+
+
 def assessments_of(session: Session, case: Case) -> list[Assessment]:
     return list(
         session.scalars(
@@ -188,7 +244,8 @@ def _parsed(sha256: str, source: str) -> Rubric:
     return parse_rubric(source, f"stored rubric {sha256[:12]}")
 
 
-def rubric_of(session: Session, assessment: Assessment) -> Rubric:
+def rubric_of(assessment: Assessment) -> Rubric:
     """The rubric exactly as it was when `assessment` was scored."""
-    stored = session.get(RubricVersion, assessment.rubric_sha256)
+    # Through the relationship, so a list that eager-loads it reads each text once.
+    stored = assessment.stored_rubric
     return _parsed(stored.sha256, stored.source)

@@ -221,7 +221,7 @@ def _chosen(case: Case, name: str) -> Assessment:
 
 def _side(assessment: Assessment) -> AssessmentSide:
     answers = ((a.item_id, a.point, a.rationale) for a in assessment.answers)
-    return side_of(rubric_of(db.session, assessment), answers)
+    return side_of(rubric_of(assessment), answers)
 
 
 @bp.route("/cases/<ref>/assessments/compare")
@@ -242,7 +242,7 @@ def compare(ref: str) -> str:
 def detail(ref: str, assessment_id: int) -> str:
     case = get_case_or_404(db.session, ref, current())
     assessment = get_assessment(db.session, case, assessment_id)
-    rubric = rubric_of(db.session, assessment)
+    rubric = rubric_of(assessment)
     answers = {answer.item_id: answer for answer in assessment.answers}
     score = score_answers(rubric, {item_id: a.point for item_id, a in answers.items()})
     return render_template(

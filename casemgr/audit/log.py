@@ -6,8 +6,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event as orm_events
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from casemgr.audit.chain import (
     GENESIS,
@@ -22,6 +23,8 @@ from casemgr.db import utcnow
 
 # Any fixed number: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK_KEY = 7_146_301
+# session.info key: the hash of the last event appended in the current transaction.
+_TAIL = "casemgr.audit.tail"
 
 
 @dataclass(frozen=True)
@@ -46,10 +49,10 @@ def record_event(
     case_ref: str | None = None,
 ) -> AuditEvent:
     """Append an event to the chain inside the caller's transaction (flushes, never commits)."""
-    session.flush()  # write the change first: on SQLite this takes the write lock
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-    last = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    # The change is written before its event, so that a refresh (a row lock taken later in
+    # the request) cannot drop it; once written, a flush with nothing pending costs nothing.
+    session.flush()
+    prev_hash = session.info.get(_TAIL) or _locked_tail(session)
     fields = {
         "at": utcnow(),
         "actor_id": actor.user_id,
@@ -61,11 +64,31 @@ def record_event(
         "changes": json_safe(dict(changes or {})),
         "address": actor.address,
     }
-    prev_hash = last or GENESIS
     event = AuditEvent(**fields, prev_hash=prev_hash, hash=event_hash(prev_hash, fields))
     session.add(event)
     session.flush()
+    session.info[_TAIL] = event.hash
     return event
+
+
+def _locked_tail(session: Session) -> str:
+    """The last event's hash, read under the lock that keeps other writers off the chain
+    until this transaction (or savepoint) ends: until then the tail can only be ours, so
+    `record_event` remembers it instead of reading it again for every event."""
+    # The flush before this one wrote the change: on SQLite that took the write lock.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    last = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    return last or GENESIS
+
+
+@orm_events.listens_for(Session, "after_transaction_end")
+def _forget_tail(session: Session, transaction: SessionTransaction) -> None:
+    """A commit or rollback, of the transaction or of a savepoint, may drop our events or
+    let others append: the next event reads the tail again. (Each flush runs in a
+    transaction of its own inside the session's; its end changes nothing.)"""
+    if transaction.nested or transaction.parent is None:
+        session.info.pop(_TAIL, None)
 
 
 def apply_changes(

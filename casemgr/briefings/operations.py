@@ -50,16 +50,18 @@ def check_options(session: Session, case: Case, options: BriefingOptions, scheme
     checks.done()
 
 
-def render_briefing(
-    snapshot: Snapshot, store: FileStore, settings: ExportSettings, session: Session
-) -> bytes:
-    """The PDF of a snapshot; images come only from the snapshot's own items."""
+def briefing_html(snapshot: Snapshot, settings: ExportSettings) -> str:
+    """The briefing's HTML: the snapshot with its marking and signing details."""
     meta = snapshot.meta | {
         "marking_class": css_class(snapshot.meta["marking"]),
         "marking_rule": marks(settings.marking_scheme)[snapshot.meta["marking"]],
         **(settings.signing or {}),
     }
-    context = {**snapshot.__dict__, "meta": meta}
+    return render_html("briefing.html", {**snapshot.__dict__, "meta": meta})
+
+
+def briefing_fetcher(snapshot: Snapshot, store: FileStore, session: Session) -> BriefingFetcher:
+    """A fetcher that serves only the snapshot's own images."""
     images = dict(
         session.execute(
             select(EvidenceItem.id, EvidenceItem.sha256).where(
@@ -67,7 +69,14 @@ def render_briefing(
             )
         ).all()
     )
-    return render_pdf(render_html("briefing.html", context), BriefingFetcher(store, images))
+    return BriefingFetcher(store, images)
+
+
+def render_briefing(
+    snapshot: Snapshot, store: FileStore, settings: ExportSettings, session: Session
+) -> bytes:
+    """The PDF of a snapshot; images come only from the snapshot's own items."""
+    return render_pdf(briefing_html(snapshot, settings), briefing_fetcher(snapshot, store, session))
 
 
 def prepare(

@@ -3,7 +3,6 @@ WeasyPrint with a URL fetcher that serves only this briefing's own images and as
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,13 +14,14 @@ from PIL import Image
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from casemgr.evidence.forensics import PRINT_BOX, PRINT_NAME, save_print_copy
 from casemgr.evidence.store import FileStore
 
 log = logging.getLogger(__name__)
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports"
 SCHEME = "casemgr:"
-PRINT_SIZE = (900, 900)  # evidence images are embedded downscaled, so the PDF stays small
+PRINT_SIZE = PRINT_BOX  # evidence images are embedded downscaled, so the PDF stays small
 ASSET_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
 
 
@@ -68,18 +68,12 @@ class BriefingFetcher(URLFetcher):
 
 
 def print_copy(store: FileStore, sha256: str) -> bytes:
-    """A downscaled JPEG of a stored image's stripped preview, cached beside it."""
-    cached = store.derived(sha256) / "print.jpg"
+    """The downscaled JPEG of a stored image that briefings embed. The ingest makes it; for
+    items stored before it did, it is made here from the stripped preview, once."""
+    cached = store.derived(sha256) / PRINT_NAME
     if not cached.exists():
         with Image.open(store.derived(sha256) / "preview.png") as preview:
-            image = preview.convert("RGB")
-        image.thumbnail(PRINT_SIZE)
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=78, optimize=True)
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cached.with_suffix(".tmp")
-        temporary.write_bytes(buffer.getvalue())
-        temporary.replace(cached)
+            save_print_copy(preview, cached)
     return cached.read_bytes()
 
 

@@ -193,7 +193,7 @@ def _assessment(session: Session, case: Case) -> dict[str, Any] | None:
     assessment = latest_assessment(session, case)
     if assessment is None:
         return None
-    rubric = rubric_of(session, assessment)
+    rubric = rubric_of(assessment)
     answers = {answer.item_id: answer for answer in assessment.answers}
     sections = []
     for section in rubric.sections:

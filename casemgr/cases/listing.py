@@ -18,13 +18,16 @@ _CONCERN_RANK = case(
     {"imminent": 0, "high": 1, "moderate": 2, "low": 3}, value=Case.concern_level, else_=4
 )
 
+# Each order but the two ranks is an index's (so a page, even a deep OFFSET one, walks the
+# index); a rank is a CASE expression, so those two sort the cases that pass the filters.
 SORT_ORDERS = {
     "updated": (Case.updated_at.desc(), Case.id.desc()),
     "created": (Case.created_at.desc(), Case.id.desc()),
     "ref": (Case.ref.asc(),),
     "priority": (_PRIORITY_RANK, Case.updated_at.desc(), Case.id.desc()),
     "concern": (_CONCERN_RANK, Case.updated_at.desc(), Case.id.desc()),
-    "review": (Case.next_review_at.is_(None), Case.next_review_at.asc(), Case.id.asc()),
+    # Undated cases last, written so the next_review_at index gives the order.
+    "review": (Case.next_review_at.asc().nulls_last(), Case.id.asc()),
 }
 NOT_ASSESSED = "none"
 

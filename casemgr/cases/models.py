@@ -41,6 +41,21 @@ class Case(db.Model):
         one_of("priority", PRIORITIES),
         one_of("concern_level", CONCERN_LEVELS),
         Index("ix_cases_status_updated_at", "status", "updated_at"),
+        # The case list's default order, any page deep; the visibility columns let a page
+        # for an analyst be found (and an OFFSET skipped) from the index alone.
+        Index("ix_cases_updated_at_id", "updated_at", "id", "restricted", "owner_id"),
+        # The dashboard's open cases counted by concern (index-only) and its unassessed
+        # cases oldest first; the case list's concern filter.
+        Index(
+            "ix_cases_concern_level_created_at",
+            "concern_level",
+            "created_at",
+            "status",
+            "restricted",
+            "owner_id",
+        ),
+        # The few restricted cases, for what a user may not see.
+        Index("ix_cases_restricted_owner_id", "restricted", "owner_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,7 +67,7 @@ class Case(db.Model):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     restricted: Mapped[bool] = mapped_column(default=False)
     # Cached from the latest assessment so lists can filter and sort on it.
-    concern_level: Mapped[str | None] = mapped_column(String(16), index=True)
+    concern_level: Mapped[str | None] = mapped_column(String(16))
     next_review_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

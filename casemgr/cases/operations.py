@@ -73,6 +73,8 @@ def _lookup(session: Session, checks: Checks, model: type, name: str, ids: list[
 
 def _members(session: Session, checks: Checks, usernames: list[str]) -> list[User]:
     wanted = list(dict.fromkeys(name.strip().lower() for name in usernames if name.strip()))
+    if not wanted:
+        return []  # no query: most cases are open to every analyst
     users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(wanted)))}
     unknown = [name for name in wanted if name not in users or not users[name].active]
     if unknown:
@@ -194,11 +196,10 @@ def transition_case(
     checks = Checks()
     checks.text("reason", reason, max_length=5000)  # the one free text a transition stores
     checks.done()
-    check_transition(
-        TransitionRequest(
-            case.status, target, reason, actor_role, assessed_since_last_threat(session, case)
-        )
-    )
+    # Only closing asks whether the case was assessed since its last threat: two queries
+    # that no other move needs.
+    assessed = target == "closed" and assessed_since_last_threat(session, case)
+    check_transition(TransitionRequest(case.status, target, reason, actor_role, assessed))
     change = CaseStatusChange(
         case_id=case.id,
         from_status=case.status,

@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 
 from casemgr.auth.current import current
 from casemgr.auth.permissions import can
-from casemgr.cases.choices import case_owners, protectee_choices, subject_choices
+from casemgr.cases.choices import case_owners, protectee_choices
 from casemgr.cases.forms import (
     AssignForm,
     CaseFilterForm,
@@ -23,42 +23,54 @@ from casemgr.cases.handoffs import pending_handoff
 from casemgr.cases.models import Case, Referral, Task
 from casemgr.cases.timeline import case_timeline
 from casemgr.cases.workflow import STATUS_LABELS, next_statuses
+from casemgr.errors import NotFound
 from casemgr.evidence.models import EvidenceItem
 from casemgr.extensions import db
+from casemgr.people.visibility import visible_subject
 from casemgr.threats.forms import GRADING_MEANINGS
 from casemgr.threats.models import Threat
+from casemgr.validation import row_id
 
 
 def filter_form(args: MultiDict[str, str]) -> CaseFilterForm:
     form = CaseFilterForm(formdata=args)
     form.owner.choices = case_owners(db.session, blank="Any owner")
     form.protectee_id.choices = [SelectChoice("", "Any protectee"), *protectee_choices(db.session)]
-    form.subject_id.choices = [
-        SelectChoice("", "Any subject"),
-        *subject_choices(db.session, current()),
-    ]
+    # Every subject would make a list of tens of thousands: only the one filtered by (from a
+    # subject's page); the search box finds subjects by name, alias and handle.
+    form.subject_id.choices = [SelectChoice("", "Any subject"), *_chosen_subject(args)]
     for field in (form.status, form.owner, form.protectee_id, form.subject_id, form.concern):
         if field.data not in {str(choice.value) for choice in field.choices}:
             field.data = ""  # an unknown filter value filters nothing rather than erroring
     return form
 
 
+def _chosen_subject(args: MultiDict[str, str]) -> list[SelectChoice]:
+    subject_id = row_id(args.get("subject_id", ""))
+    if subject_id is None:
+        return []
+    try:
+        subject = visible_subject(db.session, current(), subject_id)
+    except NotFound:
+        return []
+    return [SelectChoice(str(subject.id), f"{subject.name} ({subject.kind})")]
+
+
 def _default_forms(case: Case) -> dict[str, Any]:
     version = str(case.version)
+    owners = case_owners(db.session)  # one query for the three forms that offer them
     transition = TransitionForm(formdata=None, version=version)
     transition.to.choices = [
         SelectChoice(status, STATUS_LABELS[status]) for status in next_statuses(case.status)
     ]
     handoff = HandoffForm(formdata=None, version=version)
     handoff.to_user.choices = [
-        choice
-        for choice in case_owners(db.session)
-        if not case.owner or choice.value != case.owner.username
+        choice for choice in owners if not case.owner or choice.value != case.owner.username
     ]
     task = TaskForm(formdata=None)
-    task.owner.choices = case_owners(db.session, blank="Nobody yet")
+    task.owner.choices = [SelectChoice("", "Nobody yet"), *owners]
     assign = AssignForm(formdata=None, version=version)
-    assign.owner.choices = case_owners(db.session)
+    assign.owner.choices = list(owners)
     return {
         "transition_form": transition,
         "handoff_form": handoff,

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Integer, Select, cast, exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    ScalarSelect,
+    Select,
+    and_,
+    cast,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from casemgr.assessments.models import Assessment
+from casemgr.assessments.operations import latest_assessments
 from casemgr.auth.models import User
 from casemgr.auth.permissions import visible_case_condition
 from casemgr.cases.models import Case, Handoff, Task
@@ -32,7 +47,8 @@ def handoffs_waiting(session: Session, user: User) -> list[Handoff]:
                 Handoff.status == "pending",
                 visible_case_condition(user),
             )
-            .options(selectinload(Handoff.case), selectinload(Handoff.from_user))
+            # The case comes with the join the visibility rule needs anyway.
+            .options(contains_eager(Handoff.case), selectinload(Handoff.from_user))
             .order_by(Handoff.created_at)
         )
     )
@@ -51,7 +67,7 @@ def my_open_cases(session: Session, user: User) -> list[Case]:
         session.scalars(
             select(Case)
             .where(Case.owner_id == user.id, Case.status != "closed")
-            .order_by(Case.next_review_at.is_(None), Case.next_review_at)
+            .order_by(Case.next_review_at.asc().nulls_last())
             .limit(LIMIT)
         )
     )
@@ -97,9 +113,16 @@ def unassessed_cases(session: Session, user: User) -> list[Case]:
     )
 
 
-def reassessment_due(session: Session, user: User, now: datetime) -> list[tuple[Case, bool]]:
+class Reassessment(NamedTuple):
+    case: Case
+    newer_threat: bool  # a threat was logged after the last assessment
+    latest: Assessment | None
+
+
+def reassessment_due(session: Session, user: User, now: datetime) -> list[Reassessment]:
     """Assessed open cases whose review date has passed or that had a threat logged after
-    their last assessment; with True when a newer threat is the reason."""
+    their last assessment, each with its latest assessment (the table shows its date and
+    rubric), fetched for all the rows at once."""
     last_assessed = (
         select(func.max(Assessment.created_at))
         .where(Assessment.case_id == Case.id)
@@ -111,10 +134,13 @@ def reassessment_due(session: Session, user: User, now: datetime) -> list[tuple[
         _open_cases(user)
         .add_columns(newer_threat.label("newer_threat"))
         .where(last_assessed.is_not(None), or_(Case.next_review_at < now, newer_threat))
-        .order_by(Case.next_review_at.is_(None), Case.next_review_at, Case.ref)
+        # Undated cases last, written so the next_review_at index gives the order.
+        .order_by(Case.next_review_at.asc().nulls_last(), Case.ref)
         .limit(LIMIT)
     )
-    return [(case, bool(newer)) for case, newer in rows]
+    due = [(case, bool(newer)) for case, newer in rows]
+    latest = latest_assessments(session, [case.id for case, _ in due])
+    return [Reassessment(case, newer, latest.get(case.id)) for case, newer in due]
 
 
 def new_threats(session: Session, user: User, now: datetime) -> list[tuple[Threat, str]]:
@@ -153,21 +179,48 @@ def _week_index(session: Session, start: datetime) -> ColumnElement[int]:
     return cast(func.floor(seconds / (7 * 86400)), Integer)
 
 
-def threats_per_week(session: Session, user: User, now: datetime) -> list[int]:
-    """Threat counts on visible cases for each of the last 26 weeks, oldest first."""
-    start = now - timedelta(weeks=WEEKS)
-    week = _week_index(session, start).label("week")
-    rows = session.execute(
-        select(week, func.count())
+def _threats_between(start: datetime, end: datetime) -> ScalarSelect[int]:
+    return (
+        select(func.count())
         .select_from(Threat)
-        .join(Case, Case.id == Threat.case_id)
-        .where(Threat.occurred_at >= start, Threat.occurred_at < now, visible_case_condition(user))
-        .group_by(week)
+        .where(Threat.occurred_at >= start, Threat.occurred_at < end)
+        .scalar_subquery()
     )
-    counts = [0] * WEEKS
-    for index, count in rows:
+
+
+def _hidden_threats_per_week(
+    session: Session, user: User, start: datetime, now: datetime
+) -> list[tuple[int | None, int]]:
+    """(week, count) of the threats since `start` on cases `user` may not see; a case the
+    visibility rule leaves undecided (NULL) is not seen, as in any WHERE."""
+    if user.role in LEAD_ROLES:
+        return []  # leads see every case
+    hidden = and_(Case.restricted.is_(True), ~func.coalesce(visible_case_condition(user), false()))
+    week = _week_index(session, start).label("week")
+    return list(
+        session.execute(
+            select(week, func.count())
+            .select_from(Case)
+            .join(Threat, Threat.case_id == Case.id)
+            .where(hidden, Threat.occurred_at >= start, Threat.occurred_at < now)
+            .group_by(week)
+        )
+    )
+
+
+def threats_per_week(session: Session, user: User, now: datetime) -> list[int]:
+    """Threat counts on visible cases for each of the last 26 weeks, oldest first.
+
+    Every threat of a week is counted from the occurred_at index alone (a range per week:
+    no join, no arithmetic per row), then those on the few cases the user may not see are
+    taken off. Joined to their cases instead, half a million threats took seconds."""
+    start = now - timedelta(weeks=WEEKS)
+    edges = [start + timedelta(weeks=week) for week in range(WEEKS + 1)]
+    weeks = select(*(_threats_between(begin, end) for begin, end in pairwise(edges)))
+    counts = list(session.execute(weeks).one())
+    for index, count in _hidden_threats_per_week(session, user, start, now):
         if index is not None and 0 <= int(index) < WEEKS:
-            counts[int(index)] += count
+            counts[int(index)] -= count
     return counts
 
 
@@ -178,7 +231,7 @@ class Dashboard:
     overdue_reviews: list[Case]
     overdue_tasks: list[tuple[Task, str]]
     unassessed: list[Case]
-    reassess: list[tuple[Case, bool]]
+    reassess: list[Reassessment]
     new_threats: list[tuple[Threat, str]]
     concern: dict[str | None, int]
     weekly: list[int]

@@ -5,8 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    union,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from casemgr.auth.models import User
 from casemgr.auth.permissions import visible_case_condition
@@ -29,6 +40,33 @@ class NearMatch:
     dhash_distance: int | None
 
 
+def _band_condition(
+    session: Session, column: InstrumentedAttribute[int | None], values: list[int]
+) -> ColumnElement[bool]:
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter, not hundreds of bound values: rendering and sending an IN
+        # list of 137 (radius 2) or 697 (radius 3) values cost more than the query itself.
+        return column == any_(bindparam(None, values, type_=ARRAY(Integer)))
+    return column.in_(values)
+
+
+def band_candidates(
+    session: Session, phash: str, radius: int, exclude_id: int | None
+) -> CompoundSelect:
+    """Items sharing a band with `phash` within `radius`: one indexed lookup per band,
+    unioned. Written as one OR of the four, PostgreSQL's planner chose to scan the whole
+    table below about 100,000 items (36 ms a lookup at 50,000, against 4 ms this way)."""
+    branches = []
+    for column, band in zip(BAND_COLUMNS, hash_bands(phash), strict=True):
+        branch = select(EvidenceItem.id, EvidenceItem.phash, EvidenceItem.dhash).where(
+            _band_condition(session, column, band_neighbours(band, radius))
+        )
+        if exclude_id is not None:
+            branch = branch.where(EvidenceItem.id != exclude_id)
+        branches.append(branch)
+    return union(*branches)
+
+
 def near_images(
     session: Session, phash: str, dhash: str | None, threshold: int, exclude_id: int | None = None
 ) -> list[NearMatch]:
@@ -36,17 +74,10 @@ def near_images(
     within T differ by at most T // 4 in one of their four bands, so looking up each band's
     neighbours within that radius finds every match."""
     radius = min(threshold // 4, 3)
-    conditions = [
-        column.in_(band_neighbours(band, radius))
-        for column, band in zip(BAND_COLUMNS, hash_bands(phash), strict=True)
-    ]
-    statement = select(EvidenceItem.id, EvidenceItem.phash, EvidenceItem.dhash).where(
-        or_(*conditions)
-    )
-    if exclude_id is not None:
-        statement = statement.where(EvidenceItem.id != exclude_id)
     matches = []
-    for item_id, other_phash, other_dhash in session.execute(statement):
+    for item_id, other_phash, other_dhash in session.execute(
+        band_candidates(session, phash, radius, exclude_id)
+    ):
         distance = hamming(phash, other_phash)
         if distance <= threshold:
             dhash_distance = hamming(dhash, other_dhash) if dhash and other_dhash else None

@@ -139,13 +139,25 @@ def _checked_account(details: AccountDetails) -> dict:
 def add_account(
     session: Session, actor: Actor, subject: Subject, details: AccountDetails
 ) -> Account:
-    values = _checked_account(details)
-    account = Account(subject=subject)
-    changes = apply_changes(account, values)
-    session.add(account)
+    return add_accounts(session, actor, subject, [details])[0]
+
+
+def add_accounts(
+    session: Session, actor: Actor, subject: Subject, details: list[AccountDetails]
+) -> list[Account]:
+    """Add the subject's accounts, each with its audit event; all are checked before any is
+    added (ValidationFailed names the first bad one), and one flush writes them all."""
+    checked = [_checked_account(one) for one in details]
+    accounts, changes = [], []
+    for values in checked:
+        account = Account(subject=subject)
+        changes.append(apply_changes(account, values))
+        accounts.append(account)
+    session.add_all(accounts)
     session.flush()
-    record_event(session, actor, "account.create", "account", account.id, changes)
-    return account
+    for account, change in zip(accounts, changes, strict=True):
+        record_event(session, actor, "account.create", "account", account.id, change)
+    return accounts
 
 
 def update_account(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
-from sqlalchemy import delete, event
+from sqlalchemy import Insert, delete, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -65,20 +66,44 @@ def _document(obj: object) -> dict[str, Any] | None:
     return None
 
 
-def _upsert(session: Session, documents: list[dict[str, Any]]) -> None:
-    dialect = session.get_bind().dialect.name
+@functools.cache
+def _upsert_statement(dialect: str) -> Insert:
+    """One statement per dialect, run with a list of parameter sets: compiled once and
+    cached, where values inlined in the statement made a new one to compile every flush."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(SearchDocument).values(documents)
-    statement = statement.on_conflict_do_update(
+    statement = insert(SearchDocument)
+    return statement.on_conflict_do_update(
         index_elements=["kind", "object_id"],
         set_={name: statement.excluded[name] for name in ("case_id", "subject_id", "body")},
     )
-    session.connection().execute(statement)
+
+
+def _upsert(session: Session, documents: list[dict[str, Any]]) -> None:
+    statement = _upsert_statement(session.get_bind().dialect.name)
+    session.connection().execute(statement, documents)
+
+
+# What each document is made from. A changed object is indexed again only when one of these
+# changed: every write to a case touches it, and an account added changes its subject's list.
+_SOURCES: dict[type, tuple[str, ...]] = {
+    Case: ("ref", "title", "summary"),
+    Threat: ("case_id", "text", "translation"),
+    Subject: ("name", "aliases"),
+    Account: ("subject_id", "subject", "handle", "platform"),
+}
+
+
+def _source_changed(obj: object) -> bool:
+    names = _SOURCES.get(type(obj))
+    if names is None:
+        return True  # not indexed itself (an alias counts for its subject, below)
+    attributes = inspect(obj).attrs
+    return any(attributes[name].history.has_changes() for name in names)
 
 
 @event.listens_for(Session, "after_flush")
 def _reindex(session: Session, flush_context: Any) -> None:
-    changed = list(session.new) + list(session.dirty)
+    changed = list(session.new) + [obj for obj in session.dirty if _source_changed(obj)]
     # An alias belongs to its subject's document.
     changed += [alias.subject for alias in changed if isinstance(alias, SubjectAlias)]
     changed += [

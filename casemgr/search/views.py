@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from casemgr.auth.current import current
 from casemgr.auth.permissions import authorize, visible_case_condition
-from casemgr.cases.listing import CaseFilters, filtered_cases, sorted_cases
+from casemgr.cases.listing import SORT_ORDERS, CaseFilters, filtered_cases
 from casemgr.cases.models import Case
 from casemgr.extensions import db
 from casemgr.people.models import Subject
@@ -29,10 +29,11 @@ def index() -> str:
     results: dict[str, list] = {"cases": [], "threats": [], "subjects": []}
     if documents is not None:
         hits = documents.subquery()
+        # Newest first, as the case list; a hit shows no owner, protectees or subjects, so
+        # none are loaded (sorted_cases would load them).
+        matching_cases = filtered_cases(db.session, user, CaseFilters(q=query))
         results["cases"] = db.session.scalars(
-            sorted_cases(filtered_cases(db.session, user, CaseFilters(q=query)), "updated").limit(
-                LIMIT
-            )
+            matching_cases.order_by(*SORT_ORDERS["updated"]).limit(LIMIT)
         ).all()
         threat_ids = select(hits.c.object_id).where(hits.c.kind == "threat")
         results["threats"] = db.session.execute(

@@ -47,6 +47,7 @@ REQUIRED_COLUMNS = ("occurred_at", "text")
 UNATTRIBUTED = "Unattributed"
 _GRADING = re.compile(r"([123])?([A-E])?([PC])?")
 _FLUSH_EVERY = 500  # keeps each flush's search-index upsert under SQLite's variable limit
+_LOOKUP_EVERY = 500  # (platform, handle) pairs per account query
 
 DuplicateKey = tuple[str, str, datetime, str]
 
@@ -251,11 +252,33 @@ def _existing_keys(session: Session, case: Case) -> set[DuplicateKey]:
 class _Accounts:
     """Finds or creates the account of each (platform, handle), and its subject, once."""
 
-    def __init__(self, session: Session, actor: Actor) -> None:
+    def __init__(self, session: Session, actor: Actor, keys: set[tuple[str, str]]) -> None:
         self.session, self.actor = session, actor
         self.accounts: dict[tuple[str, str], Account] = {}
         self.subjects: dict[str, Subject] = {}
         self.used: list[Account] = []  # accounts the imported threats came from
+        self._look_up(sorted(keys))
+
+    def _look_up(self, keys: list[tuple[str, str]]) -> None:
+        """The existing accounts of the file's keys, in a few queries rather than one a
+        handle; for a key held by several accounts, the oldest."""
+        for start in range(0, len(keys), _LOOKUP_EVERY):
+            batch = keys[start : start + _LOOKUP_EVERY]
+            # Two IN lists the (platform, handle) index serves; SQLite scans the whole table
+            # for an IN of pairs. Pairs that only cross the lists are dropped below.
+            found = self.session.scalars(
+                select(Account)
+                .where(
+                    Account.platform.in_({platform for platform, _ in batch}),
+                    Account.handle.in_({handle for _, handle in batch}),
+                )
+                .order_by(Account.id)
+            )
+            wanted = set(batch)
+            for account in found:
+                key = (account.platform, account.handle)
+                if key in wanted:
+                    self.accounts.setdefault(key, account)
 
     def subject(self, name: str) -> Subject:
         name = name or UNATTRIBUTED
@@ -274,14 +297,8 @@ class _Accounts:
     def account(self, row: FeedRow) -> Account:
         key = (row.values["platform"], row.handle)
         if key not in self.accounts:
-            found = self.session.scalar(
-                select(Account)
-                .where(Account.platform == key[0], Account.handle == key[1])
-                .order_by(Account.id)
-                .limit(1)
-            )
             details = AccountDetails(platform=key[0], handle=key[1], url=row.account_url)
-            self.accounts[key] = found or add_account(
+            self.accounts[key] = add_account(
                 self.session, self.actor, self.subject(row.subject), details
             )
         return self.accounts[key]
@@ -320,7 +337,8 @@ def import_threats(
     if report.errors and not skip_bad:
         raise refuse(report.errors)
     seen = _existing_keys(session, case)
-    accounts = _Accounts(session, actor)
+    keys = {(row.values["platform"], row.handle) for row in checked if row.handle}
+    accounts = _Accounts(session, actor, keys)
     pending = []
     for row in checked:
         if row.key in seen:

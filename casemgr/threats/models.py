@@ -52,6 +52,9 @@ class Threat(db.Model):
             "reported_at IS NULL OR reported_at >= occurred_at", name="reported_after_occurred"
         ),
         Index("ix_threats_case_id_occurred_at", "case_id", "occurred_at"),
+        # Threats logged on a case since a time: the dashboard's new threats and its
+        # "newer threat than the last assessment".
+        Index("ix_threats_case_id_created_at", "case_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

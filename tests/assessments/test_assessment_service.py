@@ -258,10 +258,10 @@ def test_an_old_assessment_keeps_its_rubric_after_the_file_changed(
     session.commit()
     session.expire_all()
 
-    kept = rubric_of(session, session.get(Assessment, first.id))
+    kept = rubric_of(session.get(Assessment, first.id))
     assert (kept.version, kept.items["threat"].label) == ("1", "Threat stated")
     assert kept.source == V1 and kept.sha256 == first.rubric_sha256 != now.sha256
-    assert rubric_of(session, session.get(Assessment, second.id)).source == V2
+    assert rubric_of(session.get(Assessment, second.id)).source == V2
     assert count(session, RubricVersion) == 2
 
 

@@ -117,6 +117,24 @@ def test_an_event_is_written_in_the_same_transaction_as_its_change(app: Flask) -
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
 
 
+def test_events_after_a_rolled_back_savepoint_link_to_the_last_event_kept(app: Flask) -> None:
+    actor = Actor(None, "tester", "127.0.0.1")
+    with app.app_context():
+        session = db.session
+        record_event(session, actor, "case.update", "case", 1)
+        record_event(session, actor, "case.update", "case", 2)  # in the same transaction
+        savepoint = session.begin_nested()
+        record_event(session, actor, "case.update", "case", 3)
+        savepoint.rollback()
+        record_event(session, actor, "case.update", "case", 4)
+        session.commit()
+        record_event(session, actor, "case.update", "case", 5)  # in a new transaction
+        session.commit()
+        kept = session.scalars(select(AuditEvent.object_id).order_by(AuditEvent.id)).all()
+        assert kept == ["1", "2", "4", "5"]
+        assert verify_audit_chain(session) is None
+
+
 def test_field_changes_lists_only_what_changed() -> None:
     before = {"title": "Old", "priority": "normal", "restricted": False}
     after = {"title": "New", "priority": "normal", "restricted": True}

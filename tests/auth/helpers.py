@@ -25,7 +25,7 @@ OWN_ACCOUNT_ENDPOINTS = frozenset(
         "auth.revoke",
     }
 )
-_SKIPPED_PREFIXES = ("static", "bootstrap.", "auth.login")
+_SKIPPED_PREFIXES = ("static", "bootstrap.", "auth.login", "health.")
 
 
 def post_login(

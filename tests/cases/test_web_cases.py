@@ -246,3 +246,20 @@ def test_the_case_list_filters_by_status_and_overdue_review(app: Flask, client_a
     assert busy in listed("status=triage") and quiet not in listed("status=triage")
     assert busy in listed("overdue=y") and quiet not in listed("overdue=y")
     assert quiet in listed("q=Quiet") and busy not in listed("q=Quiet")
+
+
+def test_the_subject_filter_offers_only_the_subject_filtered_by(app: Flask, client_as) -> None:
+    """Not every subject (there may be tens of thousands): the one a subject page links."""
+    from casemgr.audit.log import SYSTEM
+    from casemgr.people.subjects import SubjectDetails, create_subject
+
+    with app.app_context():
+        ids = [
+            create_subject(db.session, SYSTEM, SubjectDetails(name=name, kind="individual")).id
+            for name in ("Orrin Vask", "Tamsin Quell")
+        ]
+        db.session.commit()
+    client = client_as("lead")
+    assert 'name="subject_id"' not in page_text(client.get("/cases"))
+    chosen = page_text(client.get(f"/cases?subject_id={ids[0]}"))
+    assert "Orrin Vask" in chosen and "Tamsin Quell" not in chosen

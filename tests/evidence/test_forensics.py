@@ -215,12 +215,12 @@ def test_exif_values_are_short_strings(tmp_path: Path) -> None:
     assert all(isinstance(value, str) for value in findings.exif.values())
 
 
-def test_thumb_and_preview_carry_no_metadata(photos: Photos, tmp_path: Path) -> None:
+def test_thumb_preview_and_print_copy_carry_no_metadata(photos: Photos, tmp_path: Path) -> None:
     written = make_derivatives(photos.with_exif, tmp_path / "out", LIMIT)
-    assert set(written) == {"thumb", "preview", "ela"}
-    for name in ("thumb", "preview"):
+    assert set(written) == {"thumb", "preview", "print", "ela"}
+    for name in ("thumb", "preview", "print"):
         with Image.open(written[name]) as derivative:
-            assert derivative.format == "PNG"
+            assert derivative.format == ("JPEG" if name == "print" else "PNG")
             assert not derivative.getexif()
             assert not {"exif", "icc_profile", "xmp", "XML:com.adobe.xmp"} & set(derivative.info)
         assert analyse_image(written[name], LIMIT).gps is None
@@ -243,13 +243,15 @@ def test_large_images_are_shrunk_to_fit_their_boxes(tmp_path: Path) -> None:
     written = make_derivatives(tmp_path / "wide.png", tmp_path / "out", 10_000_000)
     with Image.open(written["thumb"]) as thumb, Image.open(written["preview"]) as preview:
         assert thumb.size == (320, 160) and preview.size == (1600, 800)
+    with Image.open(written["print"]) as print_copy:
+        assert print_copy.size == (900, 450) and print_copy.mode == "RGB"
 
 
 def test_error_level_analysis_is_made_for_jpegs_only(photos: Photos, tmp_path: Path) -> None:
     from_jpeg = make_derivatives(photos.original_jpeg, tmp_path / "jpeg", LIMIT)
     from_png = make_derivatives(photos.original, tmp_path / "png", LIMIT)
-    assert set(from_jpeg) == {"thumb", "preview", "ela"}
-    assert set(from_png) == {"thumb", "preview"}
+    assert set(from_jpeg) == {"thumb", "preview", "print", "ela"}
+    assert set(from_png) == {"thumb", "preview", "print"}
     assert not (tmp_path / "png" / "ela.png").exists()
     with Image.open(from_jpeg["ela"]) as ela:
         assert ela.size == (800, 600)

@@ -10,7 +10,7 @@ from sqlalchemy import insert, text
 from casemgr.audit.log import SYSTEM
 from casemgr.cases.operations import CaseDetails, create_case
 from casemgr.evidence.forensics import hamming, hash_bands
-from casemgr.evidence.matching import near_images
+from casemgr.evidence.matching import band_candidates, near_images
 from casemgr.evidence.models import EvidenceItem
 from casemgr.extensions import db
 
@@ -68,12 +68,9 @@ def test_lookup_uses_the_band_indexes(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
             return  # PostgreSQL chooses its plan by table statistics; SQLite's is stable
-        plan = db.session.execute(
-            text(
-                "EXPLAIN QUERY PLAN SELECT id FROM evidence_items "
-                "WHERE phash_b0 IN (1, 2) OR phash_b1 IN (3) OR phash_b2 IN (4) OR phash_b3 IN (5)"
-            )
-        ).all()
+        statement = band_candidates(db.session, "0123456789abcdef", 2, exclude_id=5)
+        compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
     details = " ".join(str(row[-1]) for row in plan)
     for band in ("phash_b0", "phash_b1", "phash_b2", "phash_b3"):
         assert f"ix_evidence_items_{band}" in details

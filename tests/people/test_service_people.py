@@ -27,6 +27,7 @@ from casemgr.people.subjects import (
     AccountDetails,
     SubjectDetails,
     add_account,
+    add_accounts,
     create_subject,
     merge_subjects,
     subjects,
@@ -249,6 +250,33 @@ def test_an_account_keeps_its_suspension_and_refuses_inconsistent_dates(
         with pytest.raises(ValidationFailed) as refused:
             add_account(session, actor, subject, details)
         assert list(refused.value.errors) == [field]
+
+
+def test_accounts_added_together_are_checked_first_and_each_gets_its_event(
+    session: Session, staff: dict[str, User]
+) -> None:
+    subject = make_subject(session)
+    actor = actor_of(staff["analyst"])
+    handles = ["@dawn_v1", "@dawn_v2", "@dawn_v3"]
+    with pytest.raises(ValidationFailed):
+        add_accounts(
+            session,
+            actor,
+            subject,
+            [AccountDetails("Chirper", "@dawn_v0"), AccountDetails("", "@x")],
+        )
+    assert session.scalars(select(Account).where(Account.subject_id == subject.id)).all() == []
+    before = last_event_id(session)
+    added = add_accounts(
+        session, actor, subject, [AccountDetails("Chirper", handle) for handle in handles]
+    )
+    session.commit()
+    assert [account.handle for account in subject.accounts] == handles
+    events = events_since(session, before)
+    assert [(event.action, event.object_id) for event in events] == [
+        ("account.create", str(account.id)) for account in added
+    ]
+    assert verify_audit_chain(session) is None
 
 
 # Merging subjects --------------------------------------------------------------------------

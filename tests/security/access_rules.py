@@ -63,6 +63,7 @@ PRIVATE_BUNDLE = Rule(STAFF, samples=BUNDLE)
 WEB_RULES: dict[str, Rule] = {
     # Public, and the user's own account.
     "auth.login": Rule(PUBLIC),
+    "health.check": Rule(PUBLIC),
     "bootstrap.static": Rule(PUBLIC),
     "auth.logout": Rule(EVERYONE),
     "auth.reauthenticate": Rule(EVERYONE),

@@ -1,0 +1,204 @@
+"""What every phase of the generator shares: the session, the plan, the users and protectees
+made so far, a simulated clock, and a progress bar on stderr."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TextIO, TypeVar
+
+from sqlalchemy import Engine, Integer, event, func, select
+from sqlalchemy.orm import Session
+
+from bench.generate_plan import Plan
+from bench.server import Instance
+from casemgr.assessments.rubric import Rubric
+from casemgr.audit.log import Actor
+from casemgr.auth.models import User
+from casemgr.evidence.ingest import IngestSettings
+from casemgr.evidence.store import FileStore
+from casemgr.extensions import db
+from casemgr.people.models import Protectee
+
+Item = TypeVar("Item")
+# The module itself: `casemgr.db` as an attribute is the package's Flask-SQLAlchemy object.
+DB_MODULE = importlib.import_module("casemgr.db")
+SQLITE_PRAGMAS = (
+    "synchronous=OFF",
+    "cache_size=-262144",
+    "temp_store=MEMORY",
+    "wal_autocheckpoint=20000",
+)
+
+
+class SimulatedClock:
+    """The time the services read (`casemgr.db.utcnow`), set by the generator to when each
+    thing happens, so five years of work carry five years of dates: in the records, their
+    audit events, and the case references (TA-<year>-<number>)."""
+
+    def __init__(self) -> None:
+        self.moment = datetime.now(UTC)
+
+    def set(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def install(self) -> None:
+        """From now on, in this process, utcnow() is this clock's moment."""
+        clock = self
+
+        class ClockDatetime(datetime):
+            @classmethod
+            def now(cls, tz: object = None) -> datetime:  # type: ignore[override]
+                return clock.moment
+
+        DB_MODULE.datetime = ClockDatetime  # utcnow() reads it
+
+    @contextmanager
+    def installed(self) -> Iterator[SimulatedClock]:
+        real = DB_MODULE.datetime
+        self.install()
+        try:
+            yield self
+        finally:
+            DB_MODULE.datetime = real
+
+
+def fast_sqlite(engine: Engine) -> None:
+    """Connection settings for this run only (none is stored in the database file): no
+    fsync at commit (safe here: a fresh instance that is cut short is generated again), a
+    large page cache, and fewer WAL checkpoints."""
+
+    @event.listens_for(engine, "connect")
+    def configure(dbapi_connection: Any, record: object) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    engine.dispose()  # connections opened before now lack the settings
+
+
+class RowIds:
+    """Primary keys handed out by the generator, on SQLite only, the way SQLite would (the
+    next after the highest). The ORM can only learn the ids SQLite makes one INSERT at a
+    time (SQLite cannot return them in row order), so each row was a statement of its own;
+    with the ids known, rows of a table go in one batch. Safe because the generator is the
+    only writer; on PostgreSQL the sequences make the ids, in batches already."""
+
+    def __init__(self, session: Session) -> None:
+        self.next: dict[type, itertools.count[int]] = {}
+        for mapper in db.Model.registry.mappers:
+            key = mapper.primary_key
+            if len(key) == 1 and key[0].autoincrement == "auto" and _is_integer(key[0]):
+                highest = session.scalar(select(func.max(key[0]))) or 0
+                self.next[mapper.class_] = itertools.count(highest + 1)
+
+    def _assign(self, target: object, args: object, kwargs: dict[str, object]) -> None:
+        counter = self.next.get(type(target))
+        if counter is not None and "id" not in kwargs:
+            target.id = next(counter)  # type: ignore[attr-defined]
+
+    @contextmanager
+    def installed(self) -> Iterator[RowIds]:
+        event.listen(db.Model, "init", self._assign, propagate=True)
+        try:
+            yield self
+        finally:
+            event.remove(db.Model, "init", self._assign)
+
+
+def _is_integer(column: object) -> bool:
+    return isinstance(getattr(column, "type", None), Integer)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+class Progress:
+    """One phase's bar: count, rate and time left. Redrawn in place on a terminal; on a file
+    (a log), one line every ten seconds, so a long run leaves a readable trail."""
+
+    def __init__(self, phase: str, total: int, stream: TextIO = sys.stderr) -> None:
+        self.phase, self.total, self.stream = phase, max(total, 1), stream
+        self.done = 0
+        self.started = self.last_drawn = time.monotonic()
+        self.interactive = stream.isatty()
+
+    def advance(self, count: int = 1) -> None:
+        self.done += count
+        now = time.monotonic()
+        if now - self.last_drawn >= (0.25 if self.interactive else 10):
+            self.last_drawn = now
+            self._draw(now)
+
+    def line(self, now: float) -> str:
+        elapsed = now - self.started
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - self.done) / rate if rate else 0.0
+        share = min(self.done / self.total, 1.0)
+        bar = "#" * int(share * 24)
+        return (
+            f"{self.phase:<12} [{bar:<24}] {self.done:>9,}/{self.total:,} {share:4.0%}"
+            f"  {rate:8,.0f}/s  ETA {_duration(left):>6}  elapsed {_duration(elapsed)}"
+        )
+
+    def _draw(self, now: float) -> None:
+        end = "\r" if self.interactive else "\n"
+        self.stream.write(self.line(now) + end)
+        self.stream.flush()
+
+    def finish(self) -> float:
+        """Draw the final line; the seconds the phase took."""
+        now = time.monotonic()
+        self.stream.write(self.line(now) + "\n")
+        self.stream.flush()
+        return now - self.started
+
+
+@dataclass
+class Staff:
+    admin: User
+    leads: list[User]
+    analysts: list[User]
+    viewers: list[User]
+
+
+@dataclass
+class World:
+    session: Session
+    plan: Plan
+    store: FileStore
+    settings: IngestSettings
+    clock: SimulatedClock
+    rubric: Rubric
+    instance: Instance
+    workers: int
+    stream: TextIO = sys.stderr
+    staff: Staff | None = None
+    protectees: list[Protectee] = field(default_factory=list)  # index 0: All staff
+    reference_seeds: dict[int, int] = field(default_factory=dict)  # protectee index -> seed
+
+    @property
+    def people(self) -> Staff:
+        assert self.staff is not None, "users are made first"
+        return self.staff
+
+
+def actor_of(user: User) -> Actor:
+    """The user as the services record them: from an office address, as through the web."""
+    return Actor(user.id, user.username, f"10.20.{user.id // 250}.{user.id % 250 + 1}")
+
+
+def chunks(items: Sequence[Item], size: int) -> Iterator[Sequence[Item]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
