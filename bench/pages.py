@@ -3,8 +3,9 @@
 
 Latency is the server's own time for each answer (its `Server-Timing` header: from the start
 of the request in the app to its commit), one client at a time, after a warm-up. Throughput is
-8 clients at once for a fixed time on the case page, then on `/healthz` on the same server:
-their ratio shows how close a page comes to the framework's own limit.
+8 clients at once for a fixed time on the case page, then on `/healthz` on the same server,
+each counted after a warm-up: their ratio shows how close a page comes to the framework's own
+limit.
 
     python -m bench.pages --instance /tmp/casemgr-large [--database-url URL]
 
@@ -48,7 +49,7 @@ BENCH_USER = "bench-lead"
 BENCH_CASE = "Benchmark case: 200 threats and 50 images"
 CASE_THREATS, CASE_IMAGES = 200, 50
 WARM_UP, SAMPLES = 3, 30
-CLIENTS, THROUGHPUT_SECONDS = 8, 15
+CLIENTS, THROUGHPUT_SECONDS, WARM_UP_SECONDS = 8, 15, 3
 P95_TARGET_MS, THROUGHPUT_SHARE = 100, 0.25
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -211,23 +212,26 @@ def latency(browser: Browser, path: str) -> dict[str, float]:
 
 
 def throughput(make_client: Callable[[], Browser], path: str, seconds: float) -> float:
-    """Answers per second with CLIENTS clients asking for `path` for `seconds`."""
+    """Answers per second in the steady state: CLIENTS clients (logged in first) ask for
+    `path` for WARM_UP_SECONDS unmeasured, so that every worker has started and answered
+    each of them, then for `seconds` counted."""
+    browsers = [make_client() for _ in range(CLIENTS)]
     done = [0] * CLIENTS
-    stop = time.monotonic() + seconds
+    counted_from = time.monotonic() + WARM_UP_SECONDS
+    stop = counted_from + seconds
 
     def client(slot: int) -> None:
-        browser = make_client()
         while time.monotonic() < stop:
-            if browser.request("GET", path)[0] == 200:
+            answered = browsers[slot].request("GET", path)[0] == 200
+            if answered and time.monotonic() >= counted_from:
                 done[slot] += 1
 
     threads = [threading.Thread(target=client, args=(slot,)) for slot in range(CLIENTS)]
-    started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return sum(done) / (time.monotonic() - started)
+    return sum(done) / (time.monotonic() - counted_from)
 
 
 def run(instance: Instance, workers: int = 4, seconds: float = THROUGHPUT_SECONDS) -> dict:

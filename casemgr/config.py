@@ -68,6 +68,8 @@ def settings_from_env(instance_path: Path) -> dict[str, object]:
         "CASEMGR_REAUTH_AFTER": timedelta(
             minutes=float(os.environ.get("CASEMGR_REAUTH_MINUTES", "15"))
         ),
+        # Rendered case pages each process keeps (casemgr.cases.page_cache); 0 keeps none.
+        "CASEMGR_PAGE_CACHE_MB": float(os.environ.get("CASEMGR_PAGE_CACHE_MB", "32")),
         "BOOTSTRAP_SERVE_LOCAL": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "LOGIN_MAX_FAILURES": 5,

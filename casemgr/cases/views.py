@@ -25,6 +25,7 @@ from casemgr.cases.operations import (
     update_case,
 )
 from casemgr.cases.page import case_page_context, filter_form
+from casemgr.cases.page_cache import case_page
 from casemgr.cases.workflow import STATUS_LABELS, next_statuses
 from casemgr.errors import CaseMgrError, ValidationFailed
 from casemgr.extensions import db
@@ -105,8 +106,11 @@ def create() -> Response | tuple[str, int]:
 
 
 @bp.route("/<ref>")
-def detail(ref: str) -> str:
-    case = get_case_or_404(db.session, ref, current())
+def detail(ref: str) -> str | bytes:
+    return case_page(db.session, ref, current(), _render_case_page)
+
+
+def _render_case_page(case: Case) -> str:
     return render_template("cases/detail.html", **case_page_context(case))
 
 
