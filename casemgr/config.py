@@ -43,6 +43,7 @@ def settings_from_env(instance_path: Path) -> dict[str, object]:
     # Hashes within this many bits of 64 count as the same picture (at most 15: see
     # casemgr.evidence.matching for why).
     match_threshold = min(max(int(os.environ.get("CASEMGR_MATCH_THRESHOLD", "10")), 0), 15)
+    search_limit = max(int(os.environ.get("CASEMGR_SEARCH_LIMIT", "100")), 1)
     return {
         "SECRET_KEY": load_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -53,6 +54,9 @@ def settings_from_env(instance_path: Path) -> dict[str, object]:
         # Larger images are stored but not decoded: a guard against decompression bombs.
         "CASEMGR_MAX_IMAGE_PIXELS": int(os.environ.get("CASEMGR_MAX_IMAGE_PIXELS", "89478485")),
         "CASEMGR_MATCH_THRESHOLD": match_threshold,
+        # A search lists this many hits at most, the newest, and asks for more words beyond:
+        # the cap lets the database stop early on a word found in many documents.
+        "CASEMGR_SEARCH_LIMIT": search_limit,
         "CASEMGR_RUBRIC_DIR": os.environ.get("CASEMGR_RUBRIC_DIR") or None,
         # "tlp" (TLP 2.0) or "government" (OFFICIAL, OFFICIAL-SENSITIVE) on briefings.
         "CASEMGR_MARKING_SCHEME": os.environ.get("CASEMGR_MARKING_SCHEME", "tlp"),
