@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, case, exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from casemgr.auth.models import User
@@ -13,19 +13,14 @@ from casemgr.cases.models import Case, Handoff, case_protectees, case_subjects
 from casemgr.db import utcnow
 from casemgr.search.query import cases_matching
 
-_PRIORITY_RANK = case({"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Case.priority)
-_CONCERN_RANK = case(
-    {"imminent": 0, "high": 1, "moderate": 2, "low": 3}, value=Case.concern_level, else_=4
-)
-
-# Each order but the two ranks is an index's (so a page, even a deep OFFSET one, walks the
-# index); a rank is a CASE expression, so those two sort the cases that pass the filters.
+# Each order is an index's, so a page, even a deep OFFSET one, walks the index.
 SORT_ORDERS = {
     "updated": (Case.updated_at.desc(), Case.id.desc()),
     "created": (Case.created_at.desc(), Case.id.desc()),
     "ref": (Case.ref.asc(),),
-    "priority": (_PRIORITY_RANK, Case.updated_at.desc(), Case.id.desc()),
-    "concern": (_CONCERN_RANK, Case.updated_at.desc(), Case.id.desc()),
+    # Most urgent first; most concern first, cases not assessed last.
+    "priority": (Case.priority_rank.desc(), Case.updated_at.desc(), Case.id.desc()),
+    "concern": (Case.concern_rank.desc(), Case.updated_at.desc(), Case.id.desc()),
     # Undated cases last, written so the next_review_at index gives the order.
     "review": (Case.next_review_at.asc().nulls_last(), Case.id.asc()),
 }

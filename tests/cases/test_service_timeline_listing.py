@@ -201,6 +201,31 @@ def test_sort_orders_and_an_unknown_sort_falls_back_to_last_update(
     assert order("no such sort") == order("updated")
 
 
+def test_priority_and_concern_sort_the_most_pressing_first_and_follow_changes(
+    session: Session, staff: dict[str, User]
+) -> None:
+    lead = staff["lead"]
+    levels = {"low": "high", "normal": None, "high": "imminent", "urgent": "low"}
+    made = {
+        priority: make_case(session, lead, f"{priority} case", priority=priority)
+        for priority in levels
+    }
+    for priority, level in levels.items():
+        made[priority].concern_level = level
+    session.commit()
+
+    def order(sort: str) -> list[str]:
+        statement = sorted_cases(filtered_cases(session, lead, CaseFilters()), sort)
+        return [case.title.split()[0] for case in session.scalars(statement)]
+
+    assert order("priority") == ["urgent", "high", "normal", "low"]
+    assert order("concern") == ["high", "low", "urgent", "normal"]  # not assessed last
+    made["low"].priority, made["normal"].concern_level = "urgent", "imminent"
+    session.commit()
+    assert order("priority")[:2] == ["low", "urgent"]  # the same rank: last updated first
+    assert order("concern")[:2] == ["normal", "high"]
+
+
 # Visibility --------------------------------------------------------------------------------
 
 
