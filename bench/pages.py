@@ -200,15 +200,26 @@ def _server_ms(response: http.client.HTTPResponse) -> float:
 
 
 def latency(browser: Browser, path: str) -> dict[str, float]:
-    """Median and p95 of the server's time over SAMPLES answers, after WARM_UP."""
+    """Median and p95 of the server's time over SAMPLES answers, one at a time, once every
+    worker has answered `path` (WARM_UP rounds of CLIENTS at once: a worker's first answer
+    of a page compiles its template, which a long-running server does once)."""
+    for _ in range(WARM_UP):
+        _at_once(browser, path, CLIENTS)
     times = []
-    for number in range(WARM_UP + SAMPLES):
+    for _ in range(SAMPLES):
         status, (response, _) = browser.request("GET", path)
         if status != 200:
             raise RuntimeError(f"GET {path} answered {status}")
-        if number >= WARM_UP:
-            times.append(_server_ms(response))
+        times.append(_server_ms(response))
     return spread(times)
+
+
+def _at_once(browser: Browser, path: str, count: int) -> None:
+    threads = [threading.Thread(target=browser.request, args=("GET", path)) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def throughput(make_client: Callable[[], Browser], path: str, seconds: float) -> float:

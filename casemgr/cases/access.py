@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import TypeVar
+
+from sqlalchemy import ScalarSelect, Select, select
 from sqlalchemy.orm import Session
 
 from casemgr.auth.models import User
@@ -10,13 +12,20 @@ from casemgr.auth.permissions import authorize
 from casemgr.cases.models import Case
 from casemgr.errors import NotFound
 
+T = TypeVar("T")
+
+
+def case_by_ref(ref: str) -> Select[tuple[Case]]:
+    """The query for case `ref`, as typed (spaces around it and lower case are forgiven)."""
+    return select(Case).where(Case.ref == ref.strip().upper())
+
 
 def get_case_or_404(session: Session, ref: str, user: User | None, need: str = "read") -> Case:
     """The case `ref` if `user` may see it and holds `need` on it; NotFound when it does not
     exist or is restricted from them (the same answer, so restricted refs do not leak),
     PermissionDenied when their role may not. For any `need` but "read" the case's row is
     locked until the transaction ends (see `lock_case`)."""
-    statement = select(Case).where(Case.ref == ref.strip().upper())
+    statement = case_by_ref(ref)
     if need != "read":
         statement = statement.with_for_update(of=Case).execution_options(populate_existing=True)
     case = session.scalar(statement)
@@ -24,6 +33,19 @@ def get_case_or_404(session: Session, ref: str, user: User | None, need: str = "
         raise NotFound("No such case.")
     authorize(user, need, case)
     return case
+
+
+def get_case_with_or_404(
+    session: Session, ref: str, user: User | None, also: ScalarSelect[T]
+) -> tuple[Case, T | None]:
+    """Case `ref` for reading, as `get_case_or_404`, and `also` read by the same statement
+    (one snapshot, on any database)."""
+    found = session.execute(case_by_ref(ref).add_columns(also)).first()
+    if found is None:
+        raise NotFound("No such case.")
+    case, value = found
+    authorize(user, "read", case)
+    return case, value
 
 
 def lock_case(session: Session, case: Case) -> None:

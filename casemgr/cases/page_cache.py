@@ -20,12 +20,12 @@ from typing import NamedTuple
 
 from flask import current_app, session
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.orm import Session
 
 from casemgr.audit.models import AuditEvent
 from casemgr.auth.models import User
-from casemgr.cases.access import get_case_or_404
+from casemgr.cases.access import get_case_or_404, get_case_with_or_404
 from casemgr.cases.models import Case
 
 LIFETIME = 60.0  # seconds
@@ -87,11 +87,10 @@ def _size(page: Page) -> int:
     return sum(len(piece) for piece in page)
 
 
-def audit_tail(session_: Session) -> str:
+def _audit_tail() -> ScalarSelect[str]:
     """The hash of the last audit event: it changes with every change to the data."""
     events = AuditEvent.__table__.c  # a plain table query: no ORM work on every page view
-    tail = session_.scalar(select(events.hash).order_by(events.id.desc()).limit(1))
-    return tail or ""
+    return select(events.hash).order_by(events.id.desc()).limit(1).scalar_subquery()
 
 
 def _cache() -> PageCache | None:
@@ -112,12 +111,11 @@ def case_page(
     cache = _cache()
     if cache is None or viewer is None or session.get("_flashes"):
         return render(get_case_or_404(session_, ref, viewer))
-    # The tail is read before anything the page shows: a change committed in between makes
-    # a newer page under an older key, which no later request asks for, whereas the other
-    # order could keep an older page under the newer key.
-    tail = audit_tail(session_)
-    case = get_case_or_404(session_, ref, viewer)
-    key = PageKey(case.id, tail, viewer.id, viewer.role, viewer.label, viewer.timezone)
+    # The tail is read no later than anything the page shows: a change committed in between
+    # makes a newer page under an older key, which no later request asks for, whereas the
+    # other order could keep an older page under the newer key.
+    case, tail = get_case_with_or_404(session_, ref, viewer, _audit_tail())
+    key = PageKey(case.id, tail or "", viewer.id, viewer.role, viewer.label, viewer.timezone)
     # The forms' CSRF token belongs to the session: the page is kept in the pieces around it,
     # and joined with the token of the session it is served to.
     token = generate_csrf()
