@@ -24,7 +24,7 @@ from bench.generate_images import ImageJob, prepare
 from bench.generate_plan import CasePlan
 from bench.generate_world import Progress, SimulatedClock, World, actor_of, chunks, fast_sqlite
 from bench.server import Instance
-from casemgr.audit.log import Actor
+from casemgr.audit.log import Actor, batched_events
 from casemgr.cases.models import Case
 from casemgr.evidence.ingest import Acquisition, IngestSettings, ingest
 from casemgr.evidence.store import FileStore
@@ -112,10 +112,12 @@ def ingest_cases(writer: Writer, jobs: Sequence[EvidenceJob]) -> int:
     by_id = {case.id: case for case in cases}
     shown = {threat_id for job in jobs for threat_id in job.shown if threat_id}
     threats = {t.id: t for t in session.scalars(select(Threat).where(Threat.id.in_(shown)))}
-    for job in jobs:
-        rng = seeded(job.seed)
-        for image_job, threat_id in zip(job.images, job.shown, strict=True):
-            _ingest(writer, job, by_id[job.case_id], threats.get(threat_id or 0), image_job, rng)
+    with batched_events(session):  # each item's event is written by its commit
+        for job in jobs:
+            rng = seeded(job.seed)
+            for image_job, threat_id in zip(job.images, job.shown, strict=True):
+                case, threat = by_id[job.case_id], threats.get(threat_id or 0)
+                _ingest(writer, job, case, threat, image_job, rng)
     return sum(len(job.images) for job in jobs)
 
 
@@ -164,7 +166,7 @@ def _start_worker(instance: Instance, settings: IngestSettings) -> None:
     clock = SimulatedClock()
     clock.install()
     session = Session(db.engine, expire_on_commit=False, autoflush=False)
-    _writer = Writer(session, FileStore(instance.data_dir), settings, clock)
+    _writer = Writer(session, FileStore(instance.data_dir, durable=False), settings, clock)
 
 
 def _work(jobs: Sequence[EvidenceJob]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +24,10 @@ from casemgr.db import utcnow
 
 # Any fixed number: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK_KEY = 7_146_301
-# session.info key: the hash of the last event appended in the current transaction.
+# session.info keys: the hash of the last event appended in the current transaction, and
+# whether a bulk writer asked for events without a flush each (`batched_events`).
 _TAIL = "casemgr.audit.tail"
+_BATCHED = "casemgr.audit.batched"
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,16 @@ def record_event(
     changes: Mapping[str, Any] | None = None,
     case_ref: str | None = None,
 ) -> AuditEvent:
-    """Append an event to the chain inside the caller's transaction (flushes, never commits)."""
-    # The change is written before its event, so that a refresh (a row lock taken later in
-    # the request) cannot drop it; once written, a flush with nothing pending costs nothing.
-    session.flush()
-    prev_hash = session.info.get(_TAIL) or _locked_tail(session)
+    """Append an event to the chain inside the caller's transaction (flushes, never commits;
+    within `batched_events`, flushes only to read the chain's tail)."""
+    batched = session.info.get(_BATCHED, False)
+    prev_hash = session.info.get(_TAIL)
+    if prev_hash is None or not batched:
+        # The change is written before its event, so that a refresh (a row lock taken later
+        # in the request) cannot drop it; once written, a flush with nothing pending costs
+        # nothing. The tail is read after a flush: on SQLite, that took the write lock.
+        session.flush()
+        prev_hash = prev_hash or _locked_tail(session)
     fields = {
         "at": utcnow(),
         "actor_id": actor.user_id,
@@ -66,9 +74,28 @@ def record_event(
     }
     event = AuditEvent(**fields, prev_hash=prev_hash, hash=event_hash(prev_hash, fields))
     session.add(event)
-    session.flush()
+    if not batched:
+        session.flush()
     session.info[_TAIL] = event.hash
     return event
+
+
+@contextmanager
+def batched_events(session: Session) -> Iterator[Session]:
+    """Within the block, `record_event` adds each event to the session without flushing it
+    or the change before it: the caller's next flush (or commit) writes them together, the
+    events in the order recorded (the unit of work inserts a table's rows in the order
+    they were added), with the same fields and hashes. One flush then writes many events,
+    where each cost two flushes of its own. The tail is still read once per transaction,
+    after a flush, under the same lock. For bulk writers (the data generator): the caller
+    must flush before anything re-reads a row it changed (a refresh drops unflushed
+    changes), and an event's id is known only once flushed."""
+    outer = session.info.get(_BATCHED, False)
+    session.info[_BATCHED] = True
+    try:
+        yield session
+    finally:
+        session.info[_BATCHED] = outer
 
 
 def _locked_tail(session: Session) -> str:

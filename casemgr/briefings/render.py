@@ -14,7 +14,7 @@ from PIL import Image
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from casemgr.evidence.forensics import PRINT_BOX, PRINT_NAME, save_print_copy
+from casemgr.evidence.derived import PRINT_BOX, PRINT_NAME, save_print_copy
 from casemgr.evidence.store import FileStore
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,9 @@ from casemgr.evidence.models import CustodyEvent, EvidenceItem
 def record_custody(
     session: Session, actor: Actor, item: EvidenceItem, action: str, note: str = ""
 ) -> CustodyEvent:
-    """Append one custody event; the hash recorded is the item's content address."""
+    """Append one custody event; the hash recorded is the item's content address. It is
+    written by the caller's next flush or its commit: a flush of its own cost each upload
+    two, and a briefing one per image."""
     event = CustodyEvent(
         evidence=item,
         action=action,
@@ -23,5 +25,4 @@ def record_custody(
         note=note[:5000],
     )
     session.add(event)
-    session.flush()
     return event

@@ -13,7 +13,8 @@ from typing import Final
 
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
-from casemgr.evidence.forensics import ImageRefused, open_image, save_png_atomically
+from casemgr.evidence.derived import save_png_atomically
+from casemgr.evidence.forensics import ImageRefused, open_image
 
 DEFAULT_MAX_PIXELS: Final = 89_478_485  # Pillow's own default limit
 CHANGED_COLOUR: Final = (255, 0, 0)

@@ -1,42 +1,29 @@
-"""Image forensics for evidence files: safe decoding, EXIF and GPS, perceptual hashes, derivatives.
+"""Image forensics for evidence files: safe decoding, EXIF and GPS, perceptual hashes, hash bands.
 
 Pure functions over files on disk, with no database and no Flask: the ingest service calls them
-and stores what they return. Every image is opened through `open_image`, which checks the pixel
-count from the header before decoding and turns any decoding failure into `ImageRefused`.
+and stores what they return (derived.py makes the images shown in their place). Every image is
+opened through `open_image`, which checks the pixel count from the header before decoding and
+turns any decoding failure into `ImageRefused`.
 """
 
 from __future__ import annotations
 
 import functools
-import io
 import math
-import os
 import re
-import tempfile
 from contextlib import suppress
 from dataclasses import dataclass, field
-from itertools import combinations
 from pathlib import Path
 from typing import Final, Literal
 
 import imagehash
-from PIL import ExifTags, Image, ImageChops, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError
 
 Analysis = Literal["ok", "corrupt", "over_pixel_limit"]
 
 # Pillow format names we decode; anything else (EPS runs Ghostscript, for one) is never tried.
 ALLOWED_FORMATS: Final = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "HEIF")
 JPEG_FORMATS: Final = frozenset({"JPEG", "MPO"})
-THUMB_BOX: Final = (320, 320)
-PREVIEW_BOX: Final = (1600, 1600)
-# The copy briefings embed: small enough that a PDF of fifty images stays a few megabytes.
-PRINT_BOX: Final = (900, 900)
-PRINT_QUALITY: Final = 78
-PRINT_NAME: Final = "print.jpg"
-ELA_QUALITY: Final = 90
-# Derived PNGs are made during the upload: zlib level 1 encodes them about three times faster
-# than the default 6, for files about a quarter larger.
-PNG_LEVEL: Final = 1
 MAX_EXIF_ENTRIES: Final = 100
 MAX_EXIF_VALUE: Final = 500
 MAX_EXIF_BYTES: Final = 64  # longer binary blobs (MakerNote, thumbnails) are dropped, not hexed
@@ -44,16 +31,6 @@ KEY_TAGS: Final = ("Make", "Model", "Software", "DateTime", "DateTimeOriginal", 
 _POINTER_TAGS: Final = frozenset(int(ifd) for ifd in ExifTags.IFD)
 _HEX64 = re.compile(r"[0-9a-fA-F]{16}")
 _BOMB_MESSAGE = re.compile(r"\((\d+) pixels\) exceeds limit of (\d+)")
-# The table ImageOps.exif_transpose uses; ELA needs it apart (see _ela_image).
-_ORIENTATION: Final = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
 
 
 @dataclass(frozen=True)
@@ -267,113 +244,6 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def make_derivatives(path: Path, out_dir: Path, max_pixels: int) -> dict[str, Path]:
-    """Write `thumb.png` (fits 320x320), `preview.png` (fits 1600x1600), `print.jpg` (fits
-    900x900, for briefings) and, for JPEGs, `ela.png`.
-
-    Thumb, preview and print copy are upright (EXIF orientation applied) and rebuilt from pixel
-    data, so they carry no EXIF, GPS, ICC profile, text chunk or XMP. Files are written
-    atomically into `out_dir` (created if missing). Returns the paths written by name ("thumb",
-    "preview", "print", "ela"), or {} when the image is corrupt or over `max_pixels`. Raises
-    OSError if out_dir is unwritable.
-    """
-    try:
-        image = open_image(path, max_pixels)
-    except ImageRefused:
-        return {}
-    with image:
-        upright = _flatten_mode(ImageOps.exif_transpose(image))
-        preview = _pixels_only(_fit(upright, PREVIEW_BOX))
-        thumb = _pixels_only(_fit(preview, THUMB_BOX))
-        out_dir.mkdir(parents=True, exist_ok=True)
-        written = {
-            "thumb": save_png_atomically(thumb, out_dir / "thumb.png"),
-            "preview": save_png_atomically(preview, out_dir / "preview.png"),
-            # Made here from the preview in memory: made at a briefing's first export, it
-            # meant decoding every preview PNG again (a 50-image briefing took 4 s longer).
-            "print": save_print_copy(preview, out_dir / PRINT_NAME),
-        }
-        if image.format in JPEG_FORMATS:
-            written["ela"] = save_png_atomically(
-                _ela_image(image, preview.size), out_dir / "ela.png"
-            )
-    return written
-
-
-def _flatten_mode(image: Image.Image) -> Image.Image:
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
-    return image.convert("RGBA" if has_alpha else "RGB")
-
-
-def _fit(image: Image.Image, box: tuple[int, int]) -> Image.Image:
-    """The image shrunk (never enlarged) to fit inside `box`, keeping its aspect ratio."""
-    scale = min(box[0] / image.width, box[1] / image.height)
-    if scale >= 1:
-        return image
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-
-
-def _pixels_only(image: Image.Image) -> Image.Image:
-    # resize() and convert() copy `info` (EXIF, ICC, XMP, text); a fresh image carries none.
-    return Image.frombytes(image.mode, image.size, image.tobytes())
-
-
-def _ela_image(image: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """Error-level analysis: how much each pixel moves when the JPEG is saved at quality 90.
-
-    Areas edited after the last save recompress differently and stand out. It is computed on the
-    stored pixel grid, where the JPEG's 8x8 blocks lie, and only then turned upright and scaled;
-    brightness is stretched so the largest difference is white.
-    """
-    stored = image.convert("RGB")
-    buffer = io.BytesIO()
-    stored.save(buffer, "JPEG", quality=ELA_QUALITY)
-    buffer.seek(0)
-    with Image.open(buffer, formats=["JPEG"]) as resaved:
-        errors = ImageChops.difference(stored, resaved.convert("RGB"))
-    orientation = 1
-    with suppress(Exception):
-        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
-    if orientation in _ORIENTATION:
-        errors = errors.transpose(_ORIENTATION[orientation])
-    errors = errors.resize(size, Image.Resampling.LANCZOS)
-    peak = max(high for _, high in errors.getextrema())
-    if peak:
-        errors = errors.point([min(255, level * 255 // peak) for level in range(256)] * 3)
-    return errors
-
-
-def save_print_copy(preview: Image.Image, path: Path) -> Path:
-    """Save the JPEG a briefing embeds, made from a stripped preview: RGB, fitting PRINT_BOX.
-    Returns `path`; raises OSError when the folder cannot be written."""
-    copy = _fit(preview.convert("RGB"), PRINT_BOX)
-    return save_image_atomically(copy, path, "JPEG", quality=PRINT_QUALITY, optimize=True)
-
-
-def save_png_atomically(image: Image.Image, path: Path) -> Path:
-    """Save `image` as a PNG at `path` through a temporary file beside it, so no reader ever
-    sees half a file. Returns `path`; raises OSError when the folder cannot be written."""
-    return save_image_atomically(image, path, "PNG", compress_level=PNG_LEVEL)
-
-
-def save_image_atomically(
-    image: Image.Image, path: Path, image_format: str, **params: object
-) -> Path:
-    """Save `image` in `image_format` at `path` through a temporary file beside it, as
-    save_png_atomically does."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            image.save(stream, format=image_format, **params)
-        os.replace(temporary, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return path
-
-
 def _hash_value(value: str) -> int:
     if not isinstance(value, str) or not _HEX64.fullmatch(value):
         raise ValueError(f"Not a 64-bit hash of 16 hex digits: {value!r}")
@@ -414,8 +284,11 @@ def band_neighbours(band: int, radius: int) -> list[int]:
     """
     if not 0 <= band <= 0xFFFF or not 0 <= radius <= 16:
         raise ValueError(f"Band must be 0..65535 and radius 0..16, not {band} and {radius}")
-    values = [band]
-    for flips in range(1, radius + 1):
-        for bits in combinations(range(16), flips):
-            values.append(band ^ sum(1 << bit for bit in bits))
-    return sorted(values)
+    return sorted(band ^ mask for mask in _flip_masks(radius))
+
+
+@functools.cache
+def _flip_masks(radius: int) -> tuple[int, ...]:
+    """Every 16-bit mask with at most `radius` bits set, made once per radius: flipping the
+    bits afresh for each band took longer than the database's lookup."""
+    return tuple(mask for mask in range(1 << 16) if mask.bit_count() <= radius)

@@ -14,8 +14,9 @@ from casemgr.cases.models import Case
 from casemgr.cases.operations import touch_case
 from casemgr.errors import CaseMgrError, ValidationFailed
 from casemgr.evidence.custody import record_custody
-from casemgr.evidence.forensics import analyse_image, hash_bands, make_derivatives
-from casemgr.evidence.matching import near_images
+from casemgr.evidence.derived import make_derivatives
+from casemgr.evidence.forensics import analyse_image, hash_bands
+from casemgr.evidence.matching import NearMatch, near_images
 from casemgr.evidence.models import EvidenceItem, EvidenceMatch
 from casemgr.evidence.sniff import HEAD_SIZE, describe_refusal, mismatch, sniff
 from casemgr.evidence.store import FileStore, StagedFile
@@ -91,10 +92,8 @@ def _analyse(store: FileStore, item: EvidenceItem, settings: IngestSettings) -> 
     make_derivatives(path, store.derived(item.sha256), settings.max_pixels)
 
 
-def _record_matches(session: Session, item: EvidenceItem, threshold: int) -> None:
-    if not item.phash:
-        return
-    for match in near_images(session, item.phash, item.dhash, threshold, exclude_id=item.id):
+def _record_matches(session: Session, item: EvidenceItem, matches: list[NearMatch]) -> None:
+    for match in matches:
         session.add(
             EvidenceMatch(
                 evidence_id=item.id,
@@ -147,10 +146,16 @@ def ingest(
         **values,
     )
     _analyse(store, item, settings)
+    # Looked up before the item is written (so it cannot find itself): outside a request's
+    # BEGIN IMMEDIATE (the CLI, the data generator's workers), SQLite's write lock is then
+    # held for the writes alone.
+    matches = (
+        near_images(session, item.phash, item.dhash, settings.match_threshold) if item.phash else []
+    )
     session.add(item)
     session.flush()
     _start_custody(session, actor, item)
-    _record_matches(session, item, settings.match_threshold)
+    _record_matches(session, item, matches)
     if case is not None:
         touch_case(case)
     record_event(

@@ -86,11 +86,16 @@ def stage_stream(source: IO[bytes], temp_dir: Path) -> HashingWriter:
 
 
 class FileStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, durable: bool = True) -> None:
+        """The store under `root`. With `durable` False, a stored file's directory entry is
+        not synced to disk: for a store filled in bulk (the data generator), which like its
+        database is made again when a run is cut short; the sync took longer than the rest
+        of storing a small image."""
         self.root = root
         self.objects = root / "store"
         self.temp = root / "tmp"
         self.derived_root = root / "derived"
+        self.durable = durable
 
     def path(self, sha256: str) -> Path:
         if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
@@ -110,7 +115,8 @@ class FileStore:
             os.link(staged.path, target)  # atomic, and never replaces an existing file
         except FileExistsError:
             return False
-        _fsync_dir(target.parent)
+        if self.durable:
+            _fsync_dir(target.parent)
         return True
 
     def derived(self, sha256: str) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
@@ -9,7 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from casemgr.audit.chain import GENESIS, HASHED_FIELDS, event_hash, field_changes, find_broken_link
-from casemgr.audit.log import SYSTEM, Actor, record_event, verify_audit_chain
+from casemgr.audit.log import SYSTEM, Actor, batched_events, record_event, verify_audit_chain
 from casemgr.audit.models import AuditEvent
 from casemgr.auth.accounts import create_user
 from casemgr.extensions import db
@@ -117,9 +119,12 @@ def test_an_event_is_written_in_the_same_transaction_as_its_change(app: Flask) -
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
 
 
-def test_events_after_a_rolled_back_savepoint_link_to_the_last_event_kept(app: Flask) -> None:
+@pytest.mark.parametrize("batched", [False, True])
+def test_events_after_a_rolled_back_savepoint_link_to_the_last_event_kept(
+    app: Flask, batched: bool
+) -> None:
     actor = Actor(None, "tester", "127.0.0.1")
-    with app.app_context():
+    with app.app_context(), batched_events(db.session()) if batched else nullcontext():
         session = db.session
         record_event(session, actor, "case.update", "case", 1)
         record_event(session, actor, "case.update", "case", 2)  # in the same transaction

@@ -15,7 +15,7 @@ from bench.server import Instance
 from casemgr.assessments.models import Assessment
 from casemgr.audit.log import verify_audit_chain
 from casemgr.audit.models import AuditEvent
-from casemgr.cases.models import Case, Handoff, Task
+from casemgr.cases.models import Case, CaseStatusChange, Handoff, Task
 from casemgr.evidence.models import CustodyEvent, EvidenceItem, EvidenceMatch
 from casemgr.extensions import db
 from casemgr.people.models import Account, Subject
@@ -65,12 +65,17 @@ def check_ratios(session: Session) -> None:
 
 
 def check_records(session: Session) -> None:
-    """As complete as the services make them: the audit chain holds, every item has its
-    custody, every threat its search document, and matching ties a doctored photo to its
-    protectee's reference photo."""
+    """As complete as the services make them: the audit chain holds (its events appended in
+    batches) with an event for every move and every item, every item has its custody, every
+    threat its search document, and matching ties a doctored photo to its protectee's
+    reference photo."""
     assert verify_audit_chain(session) is None
     assert count(session, AuditEvent) > count(session, Threat) // 10
-    assert count(session, CustodyEvent) >= count(session, EvidenceItem)
+    moves = count(session, CaseStatusChange, CaseStatusChange.from_status.is_not(None))
+    assert count(session, AuditEvent, AuditEvent.action == "case.transition") == moves > 0
+    items = count(session, EvidenceItem)
+    assert count(session, AuditEvent, AuditEvent.action == "evidence.create") == items
+    assert count(session, CustodyEvent, CustodyEvent.action == "uploaded") == items
     threat_documents = count(session, SearchDocument, SearchDocument.kind == "threat")
     assert threat_documents == count(session, Threat)
     documents = matching_documents(session, ARABIC_WORD)

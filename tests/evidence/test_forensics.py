@@ -16,12 +16,12 @@ import pytest
 from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFile, ImageFilter
 from PIL.TiffImagePlugin import IFDRational
 
+from casemgr.evidence.derived import make_derivatives
 from casemgr.evidence.forensics import (
     analyse_image,
     band_neighbours,
     hamming,
     hash_bands,
-    make_derivatives,
     open_image,
 )
 
@@ -245,6 +245,15 @@ def test_large_images_are_shrunk_to_fit_their_boxes(tmp_path: Path) -> None:
         assert thumb.size == (320, 160) and preview.size == (1600, 800)
     with Image.open(written["print"]) as print_copy:
         assert print_copy.size == (900, 450) and print_copy.mode == "RGB"
+
+
+def test_a_picture_that_fits_the_thumbnail_is_its_own_thumbnail(tmp_path: Path) -> None:
+    make_photo(seed=6, size=(160, 120)).save(tmp_path / "small.png")
+    written = make_derivatives(tmp_path / "small.png", tmp_path / "out", LIMIT)
+    assert written["thumb"].read_bytes() == written["preview"].read_bytes()
+    with Image.open(written["thumb"]) as thumb:
+        assert thumb.size == (160, 120)
+    assert not [p for p in (tmp_path / "out").iterdir() if p.suffix == ".tmp"]
 
 
 def test_error_level_analysis_is_made_for_jpegs_only(photos: Photos, tmp_path: Path) -> None:

@@ -109,3 +109,16 @@ def test_rehashing_notices_one_altered_byte(store: FileStore) -> None:
 
 def test_rehashing_a_missing_file_says_so(store: FileStore) -> None:
     assert store.hash_of(hashlib.sha256(b"never stored").hexdigest()) is None
+
+
+def test_only_a_durable_store_syncs_the_folder_of_each_stored_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[Path] = []
+    monkeypatch.setattr("casemgr.evidence.store._fsync_dir", synced.append)
+    durable, bulk = FileStore(tmp_path / "durable"), FileStore(tmp_path / "bulk", durable=False)
+    for store in (durable, bulk):
+        writer, file = staged(store, STATEMENT)
+        assert store.put(file) is True
+        writer.close()
+    assert synced == [durable.path(file.sha256).parent]
