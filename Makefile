@@ -9,7 +9,7 @@ PORT ?= 5000
 BENCH_DATABASE_URL ?= $(filter postgres%,$(or $(TEST_DATABASE_URL),$(DATABASE_URL)))
 BENCH_ARGS ?= --cases 100000
 
-.PHONY: setup db run test lint format bench
+.PHONY: setup db run demo test lint format bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ db: setup
 
 run: db
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# The demo story (docs/user-guide.md) in the instance, which must have no cases yet; then
+# `make run` serves it.
+demo: db
+	$(FLASK) demo load
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -35,12 +35,13 @@ from bench.generate_evidence import make_evidence
 from bench.generate_people import make_protectees, make_subjects, make_users
 from bench.generate_plan import Plan, make_plan
 from bench.generate_work import make_assessments, make_handoffs, make_tasks, make_workflow
-from bench.generate_world import Progress, RowIds, SimulatedClock, World, fast_sqlite
+from bench.generate_world import Progress, RowIds, World, fast_sqlite
 from bench.server import Instance, migrate
 from casemgr.assessments.catalogue import BUILT_IN
 from casemgr.assessments.rubric import load_rubric
 from casemgr.audit.log import batched_events
 from casemgr.cases.models import Case
+from casemgr.demo.clock import SimulatedClock
 from casemgr.evidence.ingest import IngestSettings
 from casemgr.evidence.store import FileStore
 from casemgr.extensions import db

@@ -22,10 +22,11 @@ from bench.fiction import seeded
 from bench.generate_cases import CASE_CHUNK, threat_ids
 from bench.generate_images import ImageJob, prepare
 from bench.generate_plan import CasePlan
-from bench.generate_world import Progress, SimulatedClock, World, actor_of, chunks, fast_sqlite
+from bench.generate_world import Progress, World, actor_of, chunks, fast_sqlite
 from bench.server import Instance
 from casemgr.audit.log import Actor, batched_events
 from casemgr.cases.models import Case
+from casemgr.demo.clock import SimulatedClock
 from casemgr.evidence.ingest import Acquisition, IngestSettings, ingest
 from casemgr.evidence.store import FileStore
 from casemgr.extensions import db

@@ -20,10 +20,10 @@ from typing import Literal
 from PIL import Image, ImageDraw, ImageFilter
 
 from bench.fiction import seeded
+from casemgr.demo.pictures import doctored, portrait
 from casemgr.evidence.store import StagedFile
 
 Kind = Literal["reference", "doctored", "photo", "screenshot"]
-REFERENCE_SIZE = (160, 160)
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,7 @@ class PreparedImage:
 
 
 def _background(rng: random.Random, size: tuple[int, int]) -> Image.Image:
-    """A smooth field of random colours: pictures differ at low frequencies, where the
-    perceptual hash looks, so unrelated pictures do not match one another."""
+    """A smooth field of random colours (see casemgr.demo.pictures)."""
     grid = Image.frombytes("RGB", (6, 6), rng.randbytes(6 * 6 * 3))
     return grid.resize(size, Image.Resampling.BICUBIC)
 
@@ -61,34 +60,11 @@ def _blobs(
         draw.ellipse((x - radius, y - radius * 0.8, x + radius, y + radius * 0.8), fill=colour)
 
 
-def reference_photo(seed: int) -> Image.Image:
-    """A protectee's portrait: a face-like oval on a soft background."""
-    rng = seeded(seed)
-    image = _background(rng, REFERENCE_SIZE)
-    draw = ImageDraw.Draw(image)
-    _blobs(draw, rng, REFERENCE_SIZE, 6)
-    skin = (rng.randrange(120, 240), rng.randrange(90, 200), rng.randrange(60, 170))
-    draw.ellipse((50, 30, 110, 110), fill=skin)
-    draw.rectangle(
-        (40, 110, 120, 160), fill=(rng.randrange(80), rng.randrange(80), rng.randrange(120))
-    )
-    return image.filter(ImageFilter.GaussianBlur(1))
-
-
 def doctored_copy(reference_seed: int, seed: int) -> Image.Image:
-    """The reference photo with crosshairs drawn over the face and, sometimes, a caption."""
-    rng = seeded(seed)
-    image = reference_photo(reference_seed)
-    draw = ImageDraw.Draw(image)
-    x, y = 80 + rng.randrange(-6, 7), 70 + rng.randrange(-6, 7)
-    red = (rng.randrange(180, 256), 0, 0)
-    draw.ellipse((x - 22, y - 22, x + 22, y + 22), outline=red, width=2)
-    draw.line((x - 32, y, x + 32, y), fill=red, width=2)
-    draw.line((x, y - 32, x, y + 32), fill=red, width=2)
-    if rng.random() < 0.5:
-        draw.text((6, 144), "YOU ARE NEXT", fill=(255, 255, 255))
-    side = rng.choice((120, 140, 160))
-    return image.resize((side, side)) if side != REFERENCE_SIZE[0] else image
+    """A protectee's reference photo with crosshairs drawn over the face, sometimes a
+    caption."""
+    caption = "YOU ARE NEXT" if seeded(seed * 31 + 7).random() < 0.5 else None
+    return doctored(portrait(reference_seed), seed, caption)
 
 
 def _side(rng: random.Random, low: int) -> int:
@@ -123,7 +99,7 @@ def screenshot(seed: int) -> Image.Image:
 
 def draw(job: ImageJob) -> Image.Image:
     if job.kind == "reference":
-        return reference_photo(job.seed)
+        return portrait(job.seed)
     if job.kind == "doctored":
         return doctored_copy(job.reference_seed, job.seed)
     return photo(job.seed) if job.kind == "photo" else screenshot(job.seed)

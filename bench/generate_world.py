@@ -3,14 +3,12 @@ made so far, a simulated clock, and a progress bar on stderr."""
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, TextIO, TypeVar
 
 from sqlalchemy import Engine, Integer, event, func, select
@@ -21,52 +19,19 @@ from bench.server import Instance
 from casemgr.assessments.rubric import Rubric
 from casemgr.audit.log import Actor
 from casemgr.auth.models import User
+from casemgr.demo.clock import SimulatedClock
 from casemgr.evidence.ingest import IngestSettings
 from casemgr.evidence.store import FileStore
 from casemgr.extensions import db
 from casemgr.people.models import Protectee
 
 Item = TypeVar("Item")
-# The module itself: `casemgr.db` as an attribute is the package's Flask-SQLAlchemy object.
-DB_MODULE = importlib.import_module("casemgr.db")
 SQLITE_PRAGMAS = (
     "synchronous=OFF",
     "cache_size=-262144",
     "temp_store=MEMORY",
     "wal_autocheckpoint=20000",
 )
-
-
-class SimulatedClock:
-    """The time the services read (`casemgr.db.utcnow`), set by the generator to when each
-    thing happens, so five years of work carry five years of dates: in the records, their
-    audit events, and the case references (TA-<year>-<number>)."""
-
-    def __init__(self) -> None:
-        self.moment = datetime.now(UTC)
-
-    def set(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def install(self) -> None:
-        """From now on, in this process, utcnow() is this clock's moment."""
-        clock = self
-
-        class ClockDatetime(datetime):
-            @classmethod
-            def now(cls, tz: object = None) -> datetime:  # type: ignore[override]
-                return clock.moment
-
-        DB_MODULE.datetime = ClockDatetime  # utcnow() reads it
-
-    @contextmanager
-    def installed(self) -> Iterator[SimulatedClock]:
-        real = DB_MODULE.datetime
-        self.install()
-        try:
-            yield self
-        finally:
-            DB_MODULE.datetime = real
 
 
 def fast_sqlite(engine: Engine) -> None:

@@ -19,6 +19,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from casemgr.assessments.catalogue import current_catalogue
+from casemgr.assessments.views import DEFAULT_RUBRIC
 from casemgr.audit.log import SYSTEM, verify_audit_chain
 from casemgr.auth.accounts import create_user, find_user
 from casemgr.auth.models import ROLES, User
@@ -33,6 +35,7 @@ from casemgr.briefings.operations import export_briefing
 from casemgr.briefings.settings import current_export_settings, current_signing_key
 from casemgr.briefings.snapshot import SECTIONS, BriefingOptions
 from casemgr.cases.models import Case
+from casemgr.demo.story import load_demo
 from casemgr.errors import CaseMgrError, ValidationFailed
 from casemgr.evidence.operations import verify_store
 from casemgr.evidence.staging import current_store, ingest_settings
@@ -46,6 +49,7 @@ evidence_cli = AppGroup("evidence", help="Check the evidence store.")
 briefing_cli = AppGroup("briefing", help="Export briefings.")
 bundle_cli = AppGroup("bundle", help="Export and verify sealed evidence bundles.")
 threats_cli = AppGroup("threats", help="Import threats from monitoring feeds and e-mail.")
+demo_cli = AppGroup("demo", help="Load the demo story.")
 
 
 def _fail(message: str) -> NoReturn:
@@ -346,6 +350,36 @@ def backup_restore_command(folder: Path) -> None:
     )
 
 
+@demo_cli.command("load")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the demo users' password from standard input."
+)
+def demo_load_command(password_stdin: bool) -> None:
+    """Load the demo story into an instance with no cases: a fictional company's cases with
+    months of history, and two users (without --password-stdin, random passwords are printed
+    once)."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    rubric = current_catalogue().get(DEFAULT_RUBRIC)
+    if rubric is None:
+        _fail(f"the rubric {DEFAULT_RUBRIC} is not in the catalogue")
+    try:
+        users = load_demo(
+            db.session,
+            current_store(),
+            ingest_settings(),
+            current_export_settings(),
+            rubric,
+            password,
+        )
+    except CaseMgrError as error:
+        _fail(_describe(error))
+    db.session.commit()
+    click.echo("Demo loaded: Lumina Social and the Crimson Dawn campaign.")
+    for user in users:
+        shown = "(from standard input)" if password_stdin else user.password
+        click.echo(f"  {user.role:<8} {user.username}  password: {shown}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
@@ -353,4 +387,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(briefing_cli)
     app.cli.add_command(bundle_cli)
     app.cli.add_command(threats_cli)
+    app.cli.add_command(demo_cli)
     app.cli.add_command(backup_cli)
