@@ -9,7 +9,7 @@ PORT ?= 5000
 BENCH_DATABASE_URL ?= $(filter postgres%,$(or $(TEST_DATABASE_URL),$(DATABASE_URL)))
 BENCH_ARGS ?= --cases 100000
 
-.PHONY: setup db run demo test lint format bench
+.PHONY: setup db run demo screenshots test lint format bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ run: db
 # `make run` serves it.
 demo: db
 	$(FLASK) demo load
+
+# The README's pictures (docs/screenshots/), taken of a fresh demo in Chromium.
+screenshots: setup
+	$(PY) -m tests.browser.screenshots --out docs/screenshots
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

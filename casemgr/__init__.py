@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from casemgr.config import settings_from_env
 from casemgr.evidence.staging import StreamingRequest
@@ -38,6 +39,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     Path(app.config["CASEMGR_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    if hops := app.config["CASEMGR_PROXY_HOPS"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     _init_extensions(app)
     _register_blueprints(app)

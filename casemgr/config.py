@@ -63,6 +63,10 @@ def settings_from_env(instance_path: Path) -> dict[str, object]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("CASEMGR_SECURE_COOKIES", "0") == "1",
+        # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For and -Proto
+        # are believed for that many hops: the audit log and the login throttle then see the
+        # client's address, not the proxy's. 0 believes no such header.
+        "CASEMGR_PROXY_HOPS": max(int(os.environ.get("CASEMGR_PROXY_HOPS", "0")), 0),
         "REMEMBER_COOKIE_HTTPONLY": True,
         # A web session ends this long after its login, whatever the activity.
         "PERMANENT_SESSION_LIFETIME": timedelta(

@@ -1,10 +1,11 @@
-"""User accounts: creation, roles, disabling, passwords and login with throttling."""
+"""User accounts: creation, roles, disabling, time zones, passwords and login with throttling."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import available_timezones
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -88,6 +89,21 @@ def update_user(
     if changes:
         record_event(session, actor, "user.update", "user", user.id, changes)
     return user
+
+
+def time_zones() -> list[str]:
+    """The IANA zones a user may pick, by name."""
+    return sorted(available_timezones() - {"Factory", "localtime"})
+
+
+def set_time_zone(session: Session, actor: Actor, user: User, zone: str) -> None:
+    """The zone the user's pages show dates in (UTC is always on hover)."""
+    if zone not in available_timezones():
+        raise ValidationFailed({"timezone": ["Choose a time zone from the list."]})
+    changes = field_changes({"timezone": user.timezone}, {"timezone": zone})
+    user.timezone = zone
+    if changes:
+        record_event(session, actor, "user.update", "user", user.id, changes)
 
 
 def change_password(session: Session, actor: Actor, user: User, current: str, new: str) -> None:

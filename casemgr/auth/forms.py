@@ -61,6 +61,14 @@ class PasswordChangeForm(Form):
     submit = SubmitField("Change password")
 
 
+class TimeZoneForm(Form):
+    timezone = SelectField(
+        "Time zone",
+        description="Dates on your pages are shown in this zone; hover over one to see it in UTC.",
+    )
+    submit = SubmitField("Save time zone")
+
+
 class TokenForm(Form):
     name = StringField(
         "Token name",

@@ -1,4 +1,4 @@
-"""Login, logout and the user's own settings (password, API tokens)."""
+"""Login, logout and the user's own settings (password, time zone, API tokens)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from casemgr.auth.accounts import authenticate, change_password
+from casemgr.auth.accounts import authenticate, change_password, set_time_zone, time_zones
 from casemgr.auth.current import current, request_actor
-from casemgr.auth.forms import LoginForm, PasswordChangeForm, ReauthenticateForm, TokenForm
+from casemgr.auth.forms import (
+    LoginForm,
+    PasswordChangeForm,
+    ReauthenticateForm,
+    TimeZoneForm,
+    TokenForm,
+)
 from casemgr.auth.models import ApiToken
 from casemgr.auth.recent import mark_authenticated
 from casemgr.auth.tokens import issue_token, revoke_token
@@ -80,15 +86,20 @@ def logout() -> Response:
 def _settings_page(
     password_form: PasswordChangeForm | None = None,
     token_form: TokenForm | None = None,
+    zone_form: TimeZoneForm | None = None,
     new_token: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
+    user = current()
+    zone_form = zone_form or TimeZoneForm(formdata=None, timezone=user.timezone)
+    zone_form.timezone.choices = time_zones()
     page = render_template(
         "auth/settings.html",
         password_form=password_form or PasswordChangeForm(formdata=None),
         token_form=token_form or TokenForm(formdata=None),
+        zone_form=zone_form,
         new_token=new_token,
-        user=current(),
+        user=user,
     )
     return page, status
 
@@ -117,6 +128,22 @@ def password() -> Response | tuple[str, int]:
         show_errors(form, error)
         return _settings_page(password_form=form, status=422)
     flash("Your password is changed.", "success")
+    return redirect(url_for("auth.settings"))
+
+
+@bp.route("/settings/time-zone", methods=["POST"])
+@login_required
+def time_zone() -> Response | tuple[str, int]:
+    form = TimeZoneForm()
+    form.timezone.choices = time_zones()
+    if not form.validate():
+        return _settings_page(zone_form=form, status=422)
+    try:
+        set_time_zone(db.session, request_actor(), current(), form.timezone.data)
+    except ValidationFailed as error:
+        show_errors(form, error)
+        return _settings_page(zone_form=form, status=422)
+    flash(f"Dates are now shown in {form.timezone.data}.", "success")
     return redirect(url_for("auth.settings"))
 
 

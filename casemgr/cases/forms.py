@@ -48,7 +48,8 @@ class TransitionForm(Form):
 
 
 class AssignForm(Form):
-    owner = SelectField("Owner", choices=[])
+    # Its own id: the task form on the same page has an owner field too.
+    owner = SelectField("Owner", choices=[], id="assign-owner")
     version = HiddenField()
     submit = SubmitField("Assign")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
@@ -21,8 +22,9 @@ from casemgr.cases.forms import (
 )
 from casemgr.cases.handoffs import pending_handoff
 from casemgr.cases.models import Case, Referral, Task
-from casemgr.cases.timeline import case_timeline
+from casemgr.cases.timeline import TimelineEntry, case_timeline
 from casemgr.cases.workflow import STATUS_LABELS, next_statuses
+from casemgr.db import utcnow
 from casemgr.errors import NotFound
 from casemgr.evidence.models import EvidenceItem
 from casemgr.extensions import db
@@ -30,6 +32,17 @@ from casemgr.people.visibility import visible_subject
 from casemgr.threats.forms import GRADING_MEANINGS
 from casemgr.threats.models import Threat
 from casemgr.validation import row_id
+
+# The case page's access keys and the actions they reach: each button's title names its key,
+# and the page lists the keys of the buttons it shows.
+SHORTCUTS = {
+    "t": "Log a threat",
+    "a": "Assess",
+    "s": "Change status",
+    "h": "Hand off",
+    "e": "Edit case",
+    "v": "Evidence gallery",
+}
 
 
 def filter_form(args: MultiDict[str, str]) -> CaseFilterForm:
@@ -79,6 +92,42 @@ def _default_forms(case: Case) -> dict[str, Any]:
     }
 
 
+def offered_shortcuts(allowed: dict[str, bool], may_hand_off: bool) -> list[tuple[str, str]]:
+    """The access keys of the actions `allowed` shows on the case page, with their actions."""
+    shown = {
+        "t": allowed["threat.log"],
+        "a": allowed["assessment.create"],
+        "s": allowed["case.transition"],
+        "h": may_hand_off,
+        "e": allowed["case.edit"],
+        "v": True,
+    }
+    return [(key, action) for key, action in SHORTCUTS.items() if shown[key]]
+
+
+def timeline_link(ref: str, entry: TimelineEntry) -> str | None:
+    """The page of what a timeline entry of case `ref` is about, when it has one."""
+    details = entry.details
+    if "threat_id" in details:
+        return url_for("threats.detail", threat_id=details["threat_id"])
+    if "evidence_id" in details:
+        return url_for("evidence.detail", item_id=details["evidence_id"])
+    if "assessment_id" in details:
+        return url_for("assessments.detail", ref=ref, assessment_id=details["assessment_id"])
+    if "handoff_id" in details:
+        return url_for("cases.handoff", handoff_id=details["handoff_id"])
+    return None
+
+
+def review_overdue(case: Case) -> bool:
+    """Whether an open case's next review is past (as the dashboard counts it)."""
+    return (
+        case.status != "closed"
+        and case.next_review_at is not None
+        and case.next_review_at < utcnow()
+    )
+
+
 def case_page_context(case: Case, **forms: Any) -> dict[str, Any]:
     """Everything the case page renders; `forms` replace the blank forms (to show errors)."""
     user = current()
@@ -111,6 +160,7 @@ def case_page_context(case: Case, **forms: Any) -> dict[str, Any]:
             "assessment.create",
             "task.manage",
             "case.refer",
+            "evidence.add",
         )
     }
     may_hand_off = allowed["handoff.any"] or (allowed["handoff.own"] and case.owner_id == user.id)
@@ -122,6 +172,10 @@ def case_page_context(case: Case, **forms: Any) -> dict[str, Any]:
         "evidence": evidence,
         "timeline": list(reversed(case_timeline(db.session, case))),
         "pending": pending_handoff(db.session, case),
+        "review_overdue": review_overdue(case),
+        "timeline_link": timeline_link,
+        "shortcuts": SHORTCUTS,
+        "offered_shortcuts": offered_shortcuts(allowed, may_hand_off),
         "labels": STATUS_LABELS,
         "meanings": GRADING_MEANINGS,
         "allowed": allowed,

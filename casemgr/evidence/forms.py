@@ -69,7 +69,8 @@ class TransferForm(Form):
         validators=[DataRequired(), Length(max=300)],
         description="Agency, unit, officer.",
     )
-    note = TextAreaField("Note", validators=[Length(max=5000)])
+    # Its own id: the manipulation form on the same page has a note too.
+    note = TextAreaField("Note", validators=[Length(max=5000)], id="transfer-note")
     submit = SubmitField("Record transfer")
 
 

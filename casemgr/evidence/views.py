@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -76,49 +86,75 @@ def _gallery(case: Case) -> list[EvidenceItem]:
 
 
 @bp.route("/cases/<ref>/evidence", methods=["GET", "POST"])
-def gallery(ref: str) -> Response | tuple[str, int]:
+def gallery(ref: str) -> Response | tuple[str | Response, int]:
     case = get_case_or_404(db.session, ref, current())
     form = _upload_form(case)
-    outcomes = []
-    if request.method == "POST":
-        case = get_case_or_404(db.session, ref, current(), "evidence.add")
-        uploads = [
-            f for f in request.files.getlist(form.files.name) if f.filename or f.content_length
-        ]
-        if not form.validate() or not uploads:
-            if not uploads:
-                form.files.errors = [*form.files.errors, "Choose at least one file."]
-            return _gallery_page(case, form, outcomes, 422)
-        threat_id = row_id(form.threat_id.data)
-        threat = db.session.get(Threat, threat_id) if threat_id else None
-        if form.threat_id.data and threat is None:
-            form.threat_id.errors = [*form.threat_id.errors, "Choose a threat of this case."]
-            return _gallery_page(case, form, outcomes, 422)
-        acquisition = Acquisition(
-            form.description.data or "",
-            form.acquired_at.data,
-            form.acquired_by.data or "",
-            form.method.data or "",
-            form.source_url.data or "",
+    if request.method != "POST":
+        return _gallery_page(case, form, [])
+    case = get_case_or_404(db.session, ref, current(), "evidence.add")
+    outcomes = _take_uploads(case, form)
+    if _asks_for_json():
+        return _upload_answer(form, outcomes)
+    if outcomes is None:
+        return _gallery_page(case, form, [], 422)
+    stored = sum(1 for outcome in outcomes if outcome.item)
+    if stored and stored == len(outcomes):
+        flash(f"{stored} item{'s' if stored > 1 else ''} stored.", "success")
+        return redirect(url_for("evidence.gallery", ref=case.ref))
+    return _gallery_page(case, form, outcomes, 200 if stored else 422)
+
+
+def _take_uploads(case: Case, form: UploadForm) -> list[Outcome] | None:
+    """Ingest the posted files; None when the form is refused (its fields hold why)."""
+    uploads = [f for f in request.files.getlist(form.files.name) if f.filename or f.content_length]
+    if not form.validate() or not uploads:
+        if not uploads:
+            form.files.errors = [*form.files.errors, "Choose at least one file."]
+        return None
+    threat_id = row_id(form.threat_id.data)
+    threat = db.session.get(Threat, threat_id) if threat_id else None
+    if form.threat_id.data and threat is None:
+        form.threat_id.errors = [*form.threat_id.errors, "Choose a threat of this case."]
+        return None
+    acquisition = Acquisition(
+        form.description.data or "",
+        form.acquired_at.data,
+        form.acquired_by.data or "",
+        form.method.data or "",
+        form.source_url.data or "",
+    )
+    try:
+        return take_in(
+            db.session, request_actor(), uploads, case=case, threat=threat, acquisition=acquisition
         )
-        try:
-            outcomes = take_in(
-                db.session,
-                request_actor(),
-                uploads,
-                case=case,
-                threat=threat,
-                acquisition=acquisition,
-            )
-        except ValidationFailed as error:
-            show_errors(form, error)
-            return _gallery_page(case, form, outcomes, 422)
-        stored = sum(1 for outcome in outcomes if outcome.item)
-        if stored and stored == len(outcomes):
-            flash(f"{stored} item{'s' if stored > 1 else ''} stored.", "success")
-            return redirect(url_for("evidence.gallery", ref=case.ref))
-        return _gallery_page(case, form, outcomes, 200 if stored else 422)
-    return _gallery_page(case, form, outcomes)
+    except ValidationFailed as error:
+        show_errors(form, error)
+        return None
+
+
+def _asks_for_json() -> bool:
+    """upload.js sends one file per request and asks for JSON to show its outcome."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+        "application/json"
+    )
+
+
+def _upload_answer(form: UploadForm, outcomes: list[Outcome] | None) -> tuple[Response, int]:
+    """Each file's outcome, or the form's messages: 200 when any file was stored, else 422."""
+    if outcomes is None:
+        messages = [f"{field.label.text}: {message}" for field in form for message in field.errors]
+        return jsonify(outcomes=[], errors=[*form.form_errors, *messages]), 422
+    answer = [
+        {
+            "filename": outcome.filename,
+            "item_id": outcome.item.id if outcome.item else None,
+            "url": url_for("evidence.detail", item_id=outcome.item.id) if outcome.item else None,
+            "refusal": outcome.refusal,
+        }
+        for outcome in outcomes
+    ]
+    stored = any(outcome.item for outcome in outcomes)
+    return jsonify(outcomes=answer, errors=[]), 200 if stored else 422
 
 
 def _gallery_page(

@@ -31,6 +31,38 @@ GRADING_MEANINGS = {
     "information": INFORMATION_MEANINGS,
     "handling": HANDLING_MEANINGS,
 }
+# What each code asks of the analyst, shown under its field on the threat form.
+SOURCE_EXPLANATIONS = {
+    "1": "No doubt about the source's authenticity, trustworthiness and competence, "
+    "or a history of complete reliability.",
+    "2": "The source's reliability has not been tested or cannot be judged, "
+    "such as a new or anonymous account.",
+    "3": "Doubt about the source's authenticity, trustworthiness or competence, "
+    "or it has given wrong information before.",
+}
+INFORMATION_EXPLANATIONS = {
+    "A": "The source saw, heard or wrote it: the poster's own message.",
+    "B": "Hearsay that another source or a record confirms.",
+    "C": "Hearsay, not confirmed.",
+    "D": "How the source could know it cannot be judged.",
+    "E": "There are grounds to think it is untrue or meant to mislead.",
+}
+HANDLING_EXPLANATIONS = {
+    "P": "May be shared for the purpose it was collected for, such as with the police.",
+    "C": "May be shared only on conditions: write them in the notes.",
+}
+
+
+def explained(meanings: dict[str, str], explanations: dict[str, str]) -> list[tuple[str, str]]:
+    """Each code with its meaning and what it asks, for the help under a grading field."""
+    return [(code, f"{meaning}. {explanations[code]}") for code, meaning in meanings.items()]
+
+
+GRADING_HELP = {
+    "grading_source": explained(SOURCE_MEANINGS, SOURCE_EXPLANATIONS),
+    "grading_information": explained(INFORMATION_MEANINGS, INFORMATION_EXPLANATIONS),
+    "grading_handling": explained(HANDLING_MEANINGS, HANDLING_EXPLANATIONS),
+}
 THREAT_TYPE_MEANINGS = {
     "direct": "Direct: states an intent to harm",
     "conditional": "Conditional: harm if something happens or does not",
@@ -96,17 +128,28 @@ class ThreatForm(Form):
         "Source URL (kept as text, never opened)", validators=[Length(max=2000)]
     )
     grading_source = SelectField(
-        "Source evaluation", choices=graded(SOURCE_MEANINGS), default="", validate_choice=False
+        "Source evaluation",
+        choices=graded(SOURCE_MEANINGS),
+        default="",
+        validate_choice=False,
+        description="How reliable the source is.",
     )
     grading_information = SelectField(
         "Information assessment",
         choices=graded(INFORMATION_MEANINGS),
         default="",
         validate_choice=False,
+        description="How the source knows what it reports.",
     )
     grading_handling = SelectField(
-        "Handling code", choices=graded(HANDLING_MEANINGS), default="", validate_choice=False
+        "Handling code",
+        choices=graded(HANDLING_MEANINGS),
+        default="",
+        validate_choice=False,
+        description="Whether it may be shared, and on what terms.",
     )
     notes = TextAreaField("Notes", render_kw={"rows": 3})
     version = HiddenField()
     submit = SubmitField("Save threat")
+
+    grading_help = GRADING_HELP  # not a field: the template lists it under each grading field

@@ -51,9 +51,11 @@ def import_feed(ref: str) -> Response:
         flash(f"Nothing was imported: {refused.detail}", "danger")
         _flash_rows(refused.extra.get("rows", [])[1:], "danger")
         return back
+    bad = len(report.errors)
     flash(
-        f"Imported {report.created} threats; skipped {report.skipped_duplicates} duplicates.",
-        "success",
+        f"Imported {report.created} threats; skipped {report.skipped_duplicates} duplicates. "
+        f"{bad} bad rows skipped{': listed below' if bad else ''}.",
+        "success" if not bad else "warning",
     )
     _flash_rows([error.__dict__ for error in report.errors], "warning")
     return back

@@ -188,7 +188,7 @@ def test_a_saved_assessment_sets_the_concern_level_and_supersedes_the_last(
     assess(client, ref, MODERATE)
     assert load_case(app, ref).concern_level == "moderate"
     case_page = page_text(client.get(f"/cases/{ref}"))
-    concern = case_page[case_page.index('id="concern"') : case_page.index('id="tasks"')]
+    concern = case_page[case_page.index('id="case-concern"') : case_page.index('id="tasks"')]
     assert "concern-moderate" in concern and "Score 21.7" in concern
     assert f'href="/cases/{ref}/assessments"' in concern
     listing = page_text(client.get("/cases"))

@@ -21,6 +21,7 @@ OWN_ACCOUNT_ENDPOINTS = frozenset(
         "auth.logout",
         "auth.reauthenticate",
         "auth.password",
+        "auth.time_zone",
         "auth.create_token",
         "auth.revoke",
     }

@@ -134,3 +134,28 @@ def test_token_of_a_disabled_user_stops_working(app: Flask, client_as, users, se
     token = create_token(client_as("analyst"))
     set_active(users["analyst"], False)
     assert me(app, token).status_code == 401
+
+
+def test_user_picks_a_time_zone_and_dates_follow_it_with_utc_on_hover(
+    client_as, fetch_user, audit_events, world
+) -> None:
+    analyst = client_as("analyst")
+    assert 'value="Asia/Tokyo"' in analyst.get("/settings").get_data(as_text=True)
+    response = analyst.post("/settings/time-zone", data={"timezone": "Asia/Tokyo"})
+    assert response.status_code == 302
+    assert fetch_user("analyst").timezone == "Asia/Tokyo"
+    assert audit_events("user.update")[-1]["changes"] == {
+        "timezone": {"old": "UTC", "new": "Asia/Tokyo"}
+    }
+    page = analyst.get(f"/cases/{world['ref']}").get_data(as_text=True)
+    shown = re.search(r'<time datetime="[^"]+" title="([^"]+) UTC">([^<]+) JST</time>', page)
+    assert shown, "no date in the user's zone with UTC on hover"
+    utc, local = shown.groups()
+    assert int(local[11:13]) == (int(utc[11:13]) + 9) % 24
+
+
+def test_an_unknown_time_zone_is_refused_beside_the_field(client_as, fetch_user) -> None:
+    response = client_as("analyst").post("/settings/time-zone", data={"timezone": "Mars/Olympus"})
+    assert response.status_code == 422
+    assert field_errors(response, "timezone") == ["Not a valid choice."]
+    assert fetch_user("analyst").timezone == "UTC"

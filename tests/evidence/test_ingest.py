@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
-from tests.cases.web import open_case, page_text
+from tests.cases.web import page_text
 from tests.evidence.photos import (
     CROSSHAIR_CENTRE,
     add_protectee,
@@ -35,16 +35,6 @@ from tests.evidence.photos import (
 )
 
 RED = (255, 0, 0)
-
-
-@pytest.fixture
-def analyst(client_as) -> FlaskClient:
-    return client_as("analyst")
-
-
-@pytest.fixture
-def ref(analyst: FlaskClient) -> str:
-    return open_case(analyst)
 
 
 def assert_nothing_kept(app: Flask) -> None:

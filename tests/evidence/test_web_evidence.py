@@ -36,16 +36,6 @@ PHOTO = jpeg_bytes(photo(seed=1), exif=gps_exif())
 ClientAs = Callable[[str], FlaskClient]
 
 
-@pytest.fixture
-def analyst(client_as: ClientAs) -> FlaskClient:
-    return client_as("analyst")
-
-
-@pytest.fixture
-def ref(analyst: FlaskClient) -> str:
-    return open_case(analyst)
-
-
 def upload_one(client: FlaskClient, ref: str, data: bytes = PHOTO, name: str = "car-park.jpg"):
     response = upload(client, ref, part(data, name))
     assert response.status_code == 302, page_text(response)

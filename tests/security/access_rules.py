@@ -69,6 +69,7 @@ WEB_RULES: dict[str, Rule] = {
     "auth.reauthenticate": Rule(EVERYONE),
     "auth.settings": Rule(EVERYONE),
     "auth.password": Rule(EVERYONE),
+    "auth.time_zone": Rule(EVERYONE),
     "auth.create_token": Rule(EVERYONE),
     "auth.revoke": Rule(EVERYONE),
     "api_docs.index": Rule(EVERYONE),
