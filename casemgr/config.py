@@ -47,7 +47,6 @@ def settings_from_env(instance_path: Path) -> dict[str, object]:
     return {
         "SECRET_KEY": load_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "CASEMGR_DATA_DIR": os.environ.get("CASEMGR_DATA_DIR") or str(instance_path / "data"),
         "CASEMGR_MAX_UPLOAD_MB": max_upload_mb,
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
@@ -68,6 +67,9 @@ def settings_from_env(instance_path: Path) -> dict[str, object]:
         # client's address, not the proxy's. 0 believes no such header.
         "CASEMGR_PROXY_HOPS": max(int(os.environ.get("CASEMGR_PROXY_HOPS", "0")), 0),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # The session ends a fixed time after its login (casemgr.auth.recent), so sending its
+        # cookie again with every answer would extend nothing.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # A web session ends this long after its login, whatever the activity.
         "PERMANENT_SESSION_LIFETIME": timedelta(
             hours=float(os.environ.get("CASEMGR_SESSION_HOURS", "12"))

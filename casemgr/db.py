@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -9,7 +10,9 @@ from typing import Any
 from flask import has_request_context, request
 from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, MetaData, Table, event
 from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import ConnectionPoolEntry, Pool, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints: Alembic's batch mode on SQLite and reversible migrations need names.
@@ -85,6 +88,37 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+# A pooled connection unused for longer is tested before it is lent again.
+IDLE_BEFORE_PING = 10.0  # seconds
+RETURNED_AT = "casemgr.returned_at"
+
+
+@event.listens_for(Pool, "checkin")
+def _note_return(dbapi_connection: Any, record: ConnectionPoolEntry | None) -> None:
+    if record is not None:
+        record.info[RETURNED_AT] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_after_idle(
+    dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+) -> None:
+    """Test a connection that sat idle (the server may have restarted or dropped it since):
+    the pool then opens a new one instead of failing the request. A busy process's
+    connections go straight back to work, where `pool_pre_ping` would cost each request a
+    round trip."""
+    returned_at = record.info.get(RETURNED_AT)
+    if returned_at is None or time.monotonic() - returned_at < IDLE_BEFORE_PING:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()
+    except Exception as error:  # the driver's own error for a dead connection
+        raise DisconnectionError("an idle connection no longer answers") from error
 
 
 # Methods that only read; any other request may change data and locks up front.

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.orm.exc import StaleDataError
 
+from casemgr.db import IDLE_BEFORE_PING, RETURNED_AT
 from casemgr.extensions import db
 from tests.conftest import TEST_DATABASE_URL
 
@@ -27,6 +28,24 @@ def test_sqlite_enforces_foreign_keys_and_uses_wal(app: Flask) -> None:
         connection = db.session.connection()
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_a_connection_that_died_while_idle_is_replaced_not_failed(app: Flask, client_as) -> None:
+    """A pooled connection idle for longer than IDLE_BEFORE_PING is tested before use: one
+    the server dropped meanwhile (a restart) is swapped for a new one, and the page works."""
+    client = client_as("analyst")
+    assert client.get("/cases").status_code == 200
+    with app.app_context():
+        pool = db.engine.pool
+    pooled = pool.connect()  # the connection the request gave back
+    dead, info = pooled.dbapi_connection, pooled.info
+    pooled.close()
+    dead.close()  # as the server would, behind the pool's back
+    info[RETURNED_AT] -= IDLE_BEFORE_PING + 1
+    assert client.get("/cases").status_code == 200
+    pooled = pool.connect()
+    assert pooled.dbapi_connection is not dead
+    pooled.close()
 
 
 def test_unknown_page_gets_the_styled_404(client_as) -> None:

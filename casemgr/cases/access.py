@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-from sqlalchemy import ScalarSelect, Select, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from casemgr.auth.models import User
 from casemgr.auth.permissions import authorize
 from casemgr.cases.models import Case
 from casemgr.errors import NotFound
-
-T = TypeVar("T")
 
 
 def case_by_ref(ref: str) -> Select[tuple[Case]]:
@@ -33,19 +29,6 @@ def get_case_or_404(session: Session, ref: str, user: User | None, need: str = "
         raise NotFound("No such case.")
     authorize(user, need, case)
     return case
-
-
-def get_case_with_or_404(
-    session: Session, ref: str, user: User | None, also: ScalarSelect[T]
-) -> tuple[Case, T | None]:
-    """Case `ref` for reading, as `get_case_or_404`, and `also` read by the same statement
-    (one snapshot, on any database)."""
-    found = session.execute(case_by_ref(ref).add_columns(also)).first()
-    if found is None:
-        raise NotFound("No such case.")
-    case, value = found
-    authorize(user, "read", case)
-    return case, value
 
 
 def lock_case(session: Session, case: Case) -> None:

@@ -4,7 +4,9 @@ A case with hundreds of threats takes tens of milliseconds to render, and the sa
 opened again and again during an incident. Every change anywhere appends to the audit
 chain, so the hash at its tail names the state of all the data a page shows: a page rendered
 at one tail is still right while the tail stays. The key adds what differs per viewer (user,
-role, name, time zone); the session's CSRF token is filled in as each page is served. An
+role, name, time zone); the session's CSRF token is filled in as each page is served. A kept
+page needs no more than the tail from the database: it was kept only once its viewer had
+been let in, and at the same tail the case, its members and the viewer's role are the same. An
 entry lives at most `LIFETIME`, so what depends on the clock alone ages out too. Each process
 keeps its own pages, within a budget of memory (`CASEMGR_PAGE_CACHE_MB`; 0 turns the cache
 off).
@@ -20,12 +22,12 @@ from typing import NamedTuple
 
 from flask import current_app, session
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import ScalarSelect, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from casemgr.audit.models import AuditEvent
 from casemgr.auth.models import User
-from casemgr.cases.access import get_case_or_404, get_case_with_or_404
+from casemgr.cases.access import get_case_or_404
 from casemgr.cases.models import Case
 
 LIFETIME = 60.0  # seconds
@@ -37,7 +39,7 @@ Page = tuple[bytes, ...]
 
 
 class PageKey(NamedTuple):
-    case_id: int
+    ref: str  # as asked for
     audit_tail: str
     user_id: int
     role: str
@@ -87,10 +89,10 @@ def _size(page: Page) -> int:
     return sum(len(piece) for piece in page)
 
 
-def _audit_tail() -> ScalarSelect[str]:
+def _audit_tail() -> Select[tuple[str]]:
     """The hash of the last audit event: it changes with every change to the data."""
     events = AuditEvent.__table__.c  # a plain table query: no ORM work on every page view
-    return select(events.hash).order_by(events.id.desc()).limit(1).scalar_subquery()
+    return select(events.hash).order_by(events.id.desc()).limit(1)
 
 
 def _cache() -> PageCache | None:
@@ -111,16 +113,17 @@ def case_page(
     cache = _cache()
     if cache is None or viewer is None or session.get("_flashes"):
         return render(get_case_or_404(session_, ref, viewer))
-    # The tail is read no later than anything the page shows: a change committed in between
-    # makes a newer page under an older key, which no later request asks for, whereas the
-    # other order could keep an older page under the newer key.
-    case, tail = get_case_with_or_404(session_, ref, viewer, _audit_tail())
-    key = PageKey(case.id, tail or "", viewer.id, viewer.role, viewer.label, viewer.timezone)
+    # The tail is read before anything the page shows: a change committed in between makes
+    # a newer page under an older key, which no later request asks for, whereas the other
+    # order could keep an older page under the newer key.
+    tail = session_.scalar(_audit_tail())
+    key = PageKey(ref, tail or "", viewer.id, viewer.role, viewer.label, viewer.timezone)
     # The forms' CSRF token belongs to the session: the page is kept in the pieces around it,
     # and joined with the token of the session it is served to.
     token = generate_csrf()
     pieces = cache.get(key)
     if pieces is None:
-        pieces = tuple(part.encode() for part in render(case).split(token))
+        page = render(get_case_or_404(session_, ref, viewer))
+        pieces = tuple(part.encode() for part in page.split(token))
         cache.put(key, pieces)
     return token.encode().join(pieces)

@@ -65,6 +65,15 @@ def test_a_session_ends_its_lifetime_after_the_login(app: Flask, client: FlaskCl
     assert redirect_target(client.get("/"))[0] == "/login"  # logged out, not only redirected
 
 
+def test_the_cookie_is_not_sent_again_with_every_page(client: FlaskClient, users) -> None:
+    # Its expiry is the login's plus the lifetime; a page seen later extends nothing.
+    login_by_form(client)
+    client.get("/")  # the first page puts the forms' token in the session
+    response = client.get("/")
+    assert response.status_code == 200
+    assert not [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")]
+
+
 @pytest.fixture
 def stale_client(app: Flask, users, world) -> FlaskClient:
     """An admin logged in 20 minutes ago: past the window of sensitive actions."""

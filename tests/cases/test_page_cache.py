@@ -13,12 +13,14 @@ from flask.testing import FlaskClient
 from casemgr.auth.models import User
 from casemgr.cases import page_cache
 from casemgr.cases.models import Case
+from casemgr.cases.operations import CaseDetails, update_case
 from casemgr.cases.page_cache import PageCache, PageKey
 from casemgr.extensions import db
 from casemgr.people.models import Subject
 from casemgr.people.subjects import SubjectDetails, update_subject
 from tests.cases.conftest import actor_of, make_case, make_subject, make_threat
 from tests.conftest import log_in
+from tests.perf.data import counted_statements
 
 # Requests are made outside any app context of the test's own: inside one, Flask would lend
 # it to every request, and with it the user the first request loaded.
@@ -208,3 +210,32 @@ def test_a_kept_page_expires(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cache.get(key(1)) == (b"page",)
     now[0] += 2
     assert cache.get(key(1)) is None
+
+
+def test_a_kept_page_costs_the_viewer_and_the_audit_tail_only(
+    app: Flask, ref: str, analyst_client: FlaskClient
+) -> None:
+    page(analyst_client, ref)
+    with counted_statements(app) as statements:
+        page(analyst_client, ref)
+    assert len(statements) == 2, statements
+    assert "FROM users" in statements[0] and "FROM audit_events" in statements[1]
+
+
+def test_a_member_taken_off_a_restricted_case_loses_its_kept_page(
+    app: Flask, users: dict[str, User], analyst_client: FlaskClient
+) -> None:
+    with app.app_context():
+        owner = db.session.get(User, users["analyst"].id)
+        case = make_case(db.session, owner, restricted=True, members=["viewer"])
+        db.session.commit()
+        ref = case.ref
+    viewer_client = log_in(app.test_client(), users["viewer"])
+    page(viewer_client, ref)
+    page(viewer_client, ref)
+    with app.app_context():
+        case = db.session.scalar(db.select(Case).where(Case.ref == ref))
+        details = CaseDetails(title=case.title, restricted=True, members=[])
+        update_case(db.session, actor_of(users["lead"]), case, details, case.version)
+        db.session.commit()
+    assert viewer_client.get(f"/cases/{ref}").status_code == 404
