@@ -16,6 +16,7 @@ from casemgr.auth.models import User
 from casemgr.cases.models import Case
 from casemgr.db import utcnow
 from casemgr.extensions import db
+from casemgr.search import query
 from casemgr.search.results import search
 from tests.cases.conftest import make_account, make_case, make_subject, make_threat, session, staff
 
@@ -29,6 +30,14 @@ NOTE = f"More than {CAP} matches: showing the newest {CAP}. Add words to narrow 
 @pytest.fixture(autouse=True)
 def low_cap(app: Flask) -> None:
     app.config["CASEMGR_SEARCH_LIMIT"] = CAP
+
+
+@pytest.fixture(autouse=True, params=["few matches", "many matches"])
+def matches_read(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test both ways PostgreSQL finds the newest hits: every match read and sorted
+    (fewer than FEW_MATCHES), or the newest walked to (as many or more)."""
+    if request.param == "many matches":
+        monkeypatch.setattr(query, "FEW_MATCHES", 1)
 
 
 def log_letters(session: Session, case: Case, first: int, count: int) -> None:
