@@ -32,12 +32,11 @@ def low_cap(app: Flask) -> None:
     app.config["CASEMGR_SEARCH_LIMIT"] = CAP
 
 
-@pytest.fixture(autouse=True, params=["few matches", "many matches"])
-def matches_read(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test both ways PostgreSQL finds the newest hits: every match read and sorted
-    (fewer than FEW_MATCHES), or the newest walked to (as many or more)."""
-    if request.param == "many matches":
-        monkeypatch.setattr(query, "FEW_MATCHES", 1)
+@pytest.fixture(autouse=True, params=[20_000, 2, 0])
+def recent_documents(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test with the newest hits found among the recent documents (on PostgreSQL), among
+    the older ones, and in both."""
+    monkeypatch.setattr(query, "RECENT_DOCUMENTS", request.param)
 
 
 def log_letters(session: Session, case: Case, first: int, count: int) -> None:
