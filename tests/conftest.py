@@ -74,22 +74,30 @@ def _truncate_all(app: Flask) -> None:
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture
-def app(migrated_database: str, tmp_path: Path) -> Iterator[Flask]:
-    instance = tmp_path / "instance"
+def fresh_database(migrated_database: str, folder: Path) -> str:
+    """The URL of a database holding the schema and nothing else: on SQLite a copy of the
+    migrated file in `folder`; on PostgreSQL the test database, which `close_app` empties."""
     if TEST_DATABASE_URL:
-        url = migrated_database
-    else:
-        database = tmp_path / "casemgr.db"
-        shutil.copyfile(migrated_database.removeprefix("sqlite:///"), database)
-        url = f"sqlite:///{database}"
-    app = build_app(instance, url)
-    yield app
+        return migrated_database
+    database = folder / "casemgr.db"
+    shutil.copyfile(migrated_database.removeprefix("sqlite:///"), database)
+    return f"sqlite:///{database}"
+
+
+def close_app(app: Flask) -> None:
+    """End an app's use of its database, leaving PostgreSQL's empty for the next test."""
     if TEST_DATABASE_URL:
         _truncate_all(app)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(migrated_database: str, tmp_path: Path) -> Iterator[Flask]:
+    app = build_app(tmp_path / "instance", fresh_database(migrated_database, tmp_path))
+    yield app
+    close_app(app)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,12 @@ from casemgr.auth.accounts import find_user
 from casemgr.auth.models import LoginFailure, User
 from casemgr.extensions import db
 from tests.auth.helpers import redirect_target
-from tests.conftest import TEST_DATABASE_URL, _truncate_all, build_app, log_in
+from tests.conftest import (
+    build_app,
+    close_app,
+    fresh_database,
+    log_in,
+)
 from tests.factories import TEST_PASSWORD, make_user
 
 NEW_USER = {"username": "zoe", "role": "analyst", "password": "correct horse battery staple"}
@@ -25,23 +29,14 @@ NEW_USER = {"username": "zoe", "role": "analyst", "password": "correct horse bat
 @pytest.fixture
 def csrf_app(migrated_database: str, tmp_path: Path) -> Iterator[Flask]:
     """Like the `app` fixture, but with CSRF protection switched on."""
-    if TEST_DATABASE_URL:
-        url = migrated_database
-    else:
-        database = tmp_path / "casemgr.db"
-        shutil.copyfile(migrated_database.removeprefix("sqlite:///"), database)
-        url = f"sqlite:///{database}"
+    url = fresh_database(migrated_database, tmp_path)
     app = build_app(tmp_path / "instance", url, WTF_CSRF_ENABLED=True)
     with app.app_context():
         for role in ("admin", "analyst"):
             make_user(db.session, role)
         db.session.commit()
     yield app
-    if TEST_DATABASE_URL:
-        _truncate_all(app)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ from tests.briefings.story import (
     pdf_pages,
     squeezed,
 )
-from tests.conftest import TEST_DATABASE_URL, _truncate_all, build_app
+from tests.conftest import build_app, close_app, fresh_database
 from tests.factories import make_user
 
 
@@ -62,18 +62,9 @@ class Rendered:
 def story_app(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """One app for the whole module: the story and its briefings are made once."""
     instance = tmp_path_factory.mktemp("briefing-instance")
-    url = migrated_database
-    if not TEST_DATABASE_URL:
-        database = instance / "casemgr.db"
-        database.write_bytes(Path(migrated_database.removeprefix("sqlite:///")).read_bytes())
-        url = f"sqlite:///{database}"
-    app = build_app(instance, url)
+    app = build_app(instance, fresh_database(migrated_database, instance))
     yield app
-    if TEST_DATABASE_URL:
-        _truncate_all(app)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)
 
 
 @pytest.fixture(scope="module")

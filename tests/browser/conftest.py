@@ -8,7 +8,6 @@ Without Playwright or Chromium the tests skip, except under CI=true, where that 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +28,7 @@ from tests.browser.support import (
     screenshot_pages,
     serve,
 )
-from tests.conftest import TEST_DATABASE_URL, _truncate_all, build_app
+from tests.conftest import TEST_DATABASE_URL, _truncate_all, build_app, close_app, fresh_database
 from tests.factories import make_user
 
 if TYPE_CHECKING:
@@ -107,12 +106,7 @@ def live_server(
     """The app with CSRF on, served on 127.0.0.1 for one module, on a fresh database holding
     only the users of USERS (all with tests.factories.TEST_PASSWORD)."""
     instance = tmp_path_factory.mktemp("browser-instance")
-    if TEST_DATABASE_URL:
-        url = migrated_database
-    else:
-        database = instance / "casemgr.db"
-        shutil.copyfile(migrated_database.removeprefix("sqlite:///"), database)
-        url = f"sqlite:///{database}"
+    url = fresh_database(migrated_database, instance)
     app = build_app(instance / "instance", url, WTF_CSRF_ENABLED=True)
     if TEST_DATABASE_URL:
         _truncate_all(app)  # whatever an interrupted run left behind
@@ -123,11 +117,7 @@ def live_server(
     live = serve(app)
     yield live
     live.stop()
-    if TEST_DATABASE_URL:
-        _truncate_all(app)  # the next tests expect an empty database, as `app` leaves it
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)  # the next tests expect an empty database, as `app` leaves it
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -21,7 +20,7 @@ from casemgr.evidence.models import EvidenceItem, EvidenceMatch
 from casemgr.extensions import db
 from casemgr.threats.models import Threat
 from tests.cases.web import page_text
-from tests.conftest import TEST_DATABASE_URL, _truncate_all, build_app
+from tests.conftest import build_app, close_app, fresh_database
 
 PASSWORD = "demo-password-for-tests"
 
@@ -30,17 +29,9 @@ PASSWORD = "demo-password-for-tests"
 def app(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """One instance for the module: loading the demo renders a briefing, which takes a while."""
     folder = tmp_path_factory.mktemp("demo")
-    url = migrated_database
-    if not TEST_DATABASE_URL:
-        shutil.copyfile(migrated_database.removeprefix("sqlite:///"), folder / "casemgr.db")
-        url = f"sqlite:///{folder / 'casemgr.db'}"
-    app = build_app(folder / "instance", url)
+    app = build_app(folder / "instance", fresh_database(migrated_database, folder))
     yield app
-    if TEST_DATABASE_URL:
-        _truncate_all(app)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)
 
 
 @pytest.fixture(scope="module")
