@@ -35,7 +35,7 @@ from bench.generate_evidence import make_evidence
 from bench.generate_people import make_protectees, make_subjects, make_users
 from bench.generate_plan import Plan, make_plan
 from bench.generate_work import make_assessments, make_handoffs, make_tasks, make_workflow
-from bench.generate_world import Progress, RowIds, World, fast_sqlite
+from bench.generate_world import Progress, RowIds, World, fast_sqlite, foreign_keys_at_commit
 from bench.server import Instance, migrate
 from casemgr.assessments.catalogue import BUILT_IN
 from casemgr.assessments.rubric import load_rubric
@@ -97,6 +97,7 @@ def generate(
         engine = db.engine
         if engine.dialect.name == "sqlite":
             fast_sqlite(engine)
+            foreign_keys_at_commit(engine)
         # Objects stay loaded across commits: nobody else writes meanwhile. No autoflush:
         # every service flushes what it needs before it reads (and the audit log before its
         # tail), so a service's queries need not also flush the one before it; the changes

@@ -88,12 +88,18 @@ def make_subjects(world: World, bar: Progress) -> None:
     """Subjects (groups first, so members can name theirs) and all their accounts."""
     analysts = world.people.analysts
     groups: dict[int, Subject] = {}
+    groups_pending = False  # made since the last flush
     for chunk in chunks(world.plan.subjects, SUBJECT_CHUNK):
         for subject_plan in chunk:
             actor = actor_of(analysts[subject_plan.number % len(analysts)])
+            if subject_plan.kind != "group" and groups_pending:
+                # A member's group is checked with `Session.get`, which reads the database.
+                world.session.flush()
+                groups_pending = False
             subject = _subject(world, actor, subject_plan, groups)
             if subject_plan.kind == "group":
                 groups[subject_plan.number] = subject
+                groups_pending = True
             bar.advance()
         world.session.commit()
 

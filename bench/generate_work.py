@@ -53,25 +53,35 @@ def _answers(world: World, rng: random.Random, threats: list[int]) -> dict[str, 
 
 
 def make_assessments(world: World, bar: Progress) -> None:
-    """Each case's assessments, spread over its active life; a few with the level overridden."""
+    """Each case's assessments, spread over its active life; a few with the level overridden.
+    A chunk's cases are assessed in rounds (every case's first, then every second one...),
+    each round flushed before the next reads the assessment it supersedes."""
     with_assessments = [plan for plan in world.plan.cases if plan.assessments]
     kept = None  # the stored rubric, kept loaded once the first assessment stores it
     for chunk in chunks(with_assessments, CASE_CHUNK):
         cases = load_cases(world, chunk)
         on_case = threat_ids(world, [case.id for case in cases])
-        for plan, case in zip(chunk, cases, strict=True):
-            rng = seeded(world.plan.seed * 32_452_843 + plan.number)
-            assessor = actor_of(world.people.analysts[plan.owner])
-            for number in range(plan.assessments):
-                world.clock.set(plan.at(0.6 + 0.3 * number / plan.assessments))
-                override = None
-                if rng.random() < 0.03:
-                    override = LevelOverride("high", "The subject was seen near the office.")
-                answers = _answers(world, rng, on_case[case.id])
-                create_assessment(world.session, assessor, case, world.rubric, answers, override)
-                kept = kept or world.session.get(RubricVersion, world.rubric.sha256)
-                bar.advance()
+        rngs = [seeded(world.plan.seed * 32_452_843 + plan.number) for plan in chunk]
+        for number in range(max(plan.assessments for plan in chunk)):
+            for plan, case, rng in zip(chunk, cases, rngs, strict=True):
+                if number < plan.assessments:
+                    _assess(world, plan, case, rng, number, on_case[case.id])
+                    kept = kept or world.session.get(RubricVersion, world.rubric.sha256)
+                    bar.advance()
+            world.session.flush()
         world.session.commit()
+
+
+def _assess(
+    world: World, plan: CasePlan, case: Case, rng: random.Random, number: int, threats: list[int]
+) -> None:
+    world.clock.set(plan.at(0.6 + 0.3 * number / plan.assessments))
+    override = None
+    if rng.random() < 0.03:
+        override = LevelOverride("high", "The subject was seen near the office.")
+    assessor = actor_of(world.people.analysts[plan.owner])
+    answers = _answers(world, rng, threats)
+    create_assessment(world.session, assessor, case, world.rubric, answers, override)
 
 
 def make_tasks(world: World, bar: Progress) -> None:

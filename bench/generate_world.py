@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO, TypeVar
 
-from sqlalchemy import Engine, Integer, event, func, select
+from sqlalchemy import Connection, Engine, Integer, event, func, select
 from sqlalchemy.orm import Session
 
 from bench.generate_plan import Plan
@@ -47,6 +47,19 @@ def fast_sqlite(engine: Engine) -> None:
         cursor.close()
 
     engine.dispose()  # connections opened before now lack the settings
+
+
+def foreign_keys_at_commit(engine: Engine) -> None:
+    """Each transaction of the generator's own session checks foreign keys at its commit,
+    not at each statement: with the ids handed out (RowIds), a service's rows may name a row
+    that the next flush writes (an assessment's answers, their assessment). The transaction
+    is begun here, as SQLite keeps the setting only inside one; the generator's session is
+    the only writer while it runs."""
+
+    @event.listens_for(engine, "begin")
+    def begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
 
 
 class RowIds:

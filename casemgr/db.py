@@ -8,10 +8,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, MetaData, Table, event
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    MetaData,
+    Table,
+    event,
+    select,
+)
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.pool import ConnectionPoolEntry, Pool, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
@@ -57,6 +67,30 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def flush_for_id(session: Session, *rows: Any) -> None:
+    """Flush so that new `rows` have their primary keys, unless they were given them: a
+    bulk writer that hands ids out itself (the data generator) then writes many rows in
+    one flush, where each service call would otherwise flush its own."""
+    if any(row.id is None for row in rows):
+        session.flush()
+
+
+def loaded(session: Session, model: type[Any], ids: Iterable[int]) -> dict[int, Any]:
+    """The rows of `model` with these ids, by id: those the session holds already from its
+    identity map, the others in one query."""
+    ids = list(ids)
+    found: dict[int, Any] = {}
+    for row_id in ids:
+        row = session.identity_map.get(identity_key(model, row_id))
+        if row is not None:
+            found[row_id] = row
+    missing = [row_id for row_id in ids if row_id not in found]
+    if missing:
+        rows = session.scalars(select(model).where(model.id.in_(missing)))
+        found.update({row.id: row for row in rows})
+    return found
 
 
 def one_of(column: str, values: Iterable[str]) -> CheckConstraint:

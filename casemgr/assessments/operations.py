@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from casemgr.assessments.models import (
@@ -22,7 +22,7 @@ from casemgr.assessments.scoring import Score, check_points, score_answers
 from casemgr.audit.log import Actor, record_event
 from casemgr.cases.models import Case
 from casemgr.cases.operations import check_version, touch_case
-from casemgr.db import utcnow
+from casemgr.db import flush_for_id, utcnow
 from casemgr.errors import NotFound
 from casemgr.evidence.models import EvidenceItem
 from casemgr.threats.models import Threat
@@ -122,7 +122,9 @@ def _store_answers(
         for table, links in ((answer_threats, threat_links), (answer_evidence, evidence_links)):
             if links:
                 session.execute(table.insert(), links)
-    session.expire(assessment, ["answers"])  # read back from the rows on first use
+    # Read back from the rows on first use (a pending assessment has not loaded them yet).
+    if inspect(assessment).persistent:
+        session.expire(assessment, ["answers"])
 
 
 def _keep_rubric(session: Session, rubric: Rubric) -> None:
@@ -133,6 +135,7 @@ def _keep_rubric(session: Session, rubric: Rubric) -> None:
                 rubric_id=rubric.id,
                 version=rubric.version,
                 source=rubric.source,
+                first_used_at=utcnow(),
             )
         )
 
@@ -175,7 +178,7 @@ def create_assessment(
     before = case.concern_level
     case.concern_level = assessment.level
     touch_case(case)
-    session.flush()
+    flush_for_id(session, assessment)
     _store_answers(session, assessment, rubric, answers)
     record_event(
         session,

@@ -12,7 +12,7 @@ from casemgr.auth.models import User
 from casemgr.cases.models import TASK_STATUSES, Case, Referral, Task
 from casemgr.cases.operations import check_version, touch_case, transition_case
 from casemgr.cases.workflow import LEAD_ROLES
-from casemgr.db import utcnow
+from casemgr.db import flush_for_id, utcnow
 from casemgr.errors import NotFound, PermissionDenied
 from casemgr.validation import Checks
 
@@ -36,11 +36,13 @@ def create_task(
         title=title,
         owner_id=owner.id if owner else None,
         due_at=due_at,
+        status="open",
         created_by_id=actor.user_id,
+        created_at=utcnow(),
     )
     session.add(task)
     touch_case(case)
-    session.flush()
+    flush_for_id(session, task)
     created = {
         "title": {"old": None, "new": title},
         "owner": {"old": None, "new": owner.username if owner else None},
@@ -108,10 +110,10 @@ def refer_case(
         transition_case(
             session, actor, actor_role, case, "referred", f"Referred to {values['agency']}."
         )
-    referral = Referral(case_id=case.id, created_by_id=actor.user_id)
+    referral = Referral(case_id=case.id, created_by_id=actor.user_id, created_at=utcnow())
     changes = apply_changes(referral, values)
     session.add(referral)
     touch_case(case)
-    session.flush()
+    flush_for_id(session, referral)
     record_event(session, actor, "referral.create", "referral", referral.id, changes, case.ref)
     return referral

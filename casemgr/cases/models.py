@@ -140,6 +140,9 @@ class CaseStatusChange(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    # Lets the unit of work write a new case before its first move, in one flush.
+    case: Mapped[Case] = relationship()
+
 
 class Handoff(db.Model):
     """A change of owner with a written brief; the owner changes only on acceptance."""

@@ -14,7 +14,7 @@ from casemgr.auth.models import User
 from casemgr.cases.models import PRIORITIES, Case, CaseMember, CaseStatusChange
 from casemgr.cases.references import allocate_reference
 from casemgr.cases.workflow import TransitionRequest, check_transition
-from casemgr.db import utcnow
+from casemgr.db import flush_for_id, loaded, utcnow
 from casemgr.errors import Conflict, ValidationFailed
 from casemgr.people.models import Protectee, Subject
 from casemgr.threats.models import Threat
@@ -64,7 +64,7 @@ def _checked(session: Session, details: CaseDetails) -> dict:
 
 def _lookup(session: Session, checks: Checks, model: type, name: str, ids: list[int]) -> list:
     wanted = list(dict.fromkeys(ids))
-    found = {row.id: row for row in session.scalars(select(model).where(model.id.in_(wanted)))}
+    found = loaded(session, model, wanted)
     missing = [str(item) for item in wanted if item not in found]
     if missing:
         checks.fail(name, f"Unknown id: {', '.join(missing)}.")
@@ -99,7 +99,9 @@ def _apply(case: Case, values: dict) -> dict:
     changes = apply_changes(case, scalar_values)
     case.protectees, case.subjects = values["protectees"], values["subjects"]
     kept = {m.user_id: m for m in case.members}
-    case.members = [kept.get(user.id) or CaseMember(user=user) for user in members]
+    case.members = [
+        kept.get(user.id) or CaseMember(user=user, added_at=utcnow()) for user in members
+    ]
     for name, now in links.items():
         if before[name] != now:
             changes[name] = {"old": before[name], "new": now}
@@ -120,10 +122,10 @@ def create_case(session: Session, actor: Actor, owner: User | None, details: Cas
     )
     changes = _apply(case, values)
     session.add(case)
-    session.flush()
+    flush_for_id(session, case)
     session.add(
         CaseStatusChange(
-            case_id=case.id,
+            case=case,
             from_status=None,
             to_status="new",
             reason="Case opened.",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from casemgr.audit.log import Actor, apply_changes, record_event
 from casemgr.auth.models import User
 from casemgr.cases.models import case_subjects
-from casemgr.db import utcnow
+from casemgr.db import flush_for_id, utcnow
 from casemgr.errors import Conflict, NotFound
 from casemgr.people.models import ACCOUNT_STATUSES, SUBJECT_KINDS, Account, Subject, SubjectAlias
 from casemgr.validation import Checks
@@ -89,11 +89,12 @@ def _set_aliases(subject: Subject, aliases: list[str]) -> dict:
 
 def create_subject(session: Session, actor: Actor, details: SubjectDetails) -> Subject:
     values = _checked_subject(session, details, None)
-    subject = Subject()
+    now = utcnow()
+    subject = Subject(created_at=now, updated_at=now)
     aliases = values.pop("aliases")
     changes = apply_changes(subject, values) | _set_aliases(subject, aliases)
     session.add(subject)
-    session.flush()
+    flush_for_id(session, subject)
     record_event(session, actor, "subject.create", "subject", subject.id, changes)
     return subject
 
@@ -150,11 +151,11 @@ def add_accounts(
     checked = [_checked_account(one) for one in details]
     accounts, changes = [], []
     for values in checked:
-        account = Account(subject=subject)
+        account = Account(subject=subject, created_at=utcnow())
         changes.append(apply_changes(account, values))
         accounts.append(account)
     session.add_all(accounts)
-    session.flush()
+    flush_for_id(session, *accounts)
     for account, change in zip(accounts, changes, strict=True):
         record_event(session, actor, "account.create", "account", account.id, change)
     return accounts

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from casemgr.audit.log import Actor, record_event
 from casemgr.cases.models import Case
 from casemgr.cases.operations import touch_case
+from casemgr.db import flush_for_id, utcnow
 from casemgr.errors import CaseMgrError, ValidationFailed
 from casemgr.people.models import Account, Subject
 from casemgr.people.subjects import AccountDetails, SubjectDetails, add_account, create_subject
@@ -348,7 +349,16 @@ def import_threats(
         account = accounts.account(row) if row.handle else None
         if account is not None:
             accounts.used.append(account)
-        pending.append(Threat(case_id=case.id, created_by_id=actor.user_id, **row.values))
+        now = utcnow()
+        pending.append(
+            Threat(
+                case_id=case.id,
+                created_by_id=actor.user_id,
+                created_at=now,
+                updated_at=now,
+                **row.values,
+            )
+        )
         pending[-1].account = account
         if len(pending) >= _FLUSH_EVERY:
             report.created += _write(session, pending)
@@ -369,6 +379,6 @@ def _write(session: Session, pending: list[Threat]) -> int:
     """Add and flush a batch (the flush indexes each threat for search); empties the list."""
     written = len(pending)
     session.add_all(pending)
-    session.flush()
+    flush_for_id(session, *pending)
     pending.clear()
     return written

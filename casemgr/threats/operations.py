@@ -13,7 +13,7 @@ from casemgr.audit.chain import json_safe
 from casemgr.audit.log import Actor, apply_changes, record_event
 from casemgr.cases.models import Case
 from casemgr.cases.operations import check_version, touch_case
-from casemgr.db import utcnow
+from casemgr.db import flush_for_id, utcnow
 from casemgr.errors import NotFound
 from casemgr.people.models import Account, Protectee
 from casemgr.threats.models import (
@@ -151,11 +151,18 @@ def log_threat(
     """Record a threat on `case`; its text is kept byte for byte as given."""
     check_version(case, expected_version)
     values, targets = check_threat(session, details)
-    threat = Threat(case_id=case.id, created_by_id=actor.user_id, targets=targets)
+    now = utcnow()
+    threat = Threat(
+        case_id=case.id,
+        created_by_id=actor.user_id,
+        targets=targets,
+        created_at=now,
+        updated_at=now,
+    )
     changes = apply_changes(threat, values)
     session.add(threat)
     touch_case(case)
-    session.flush()
+    flush_for_id(session, threat)
     record_event(session, actor, "threat.create", "threat", threat.id, changes, case.ref)
     return threat
 

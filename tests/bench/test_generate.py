@@ -7,15 +7,16 @@ import io
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import cast, func, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.types import String
 
 from bench.generate import InstanceNotEmpty, generate
 from bench.server import Instance
 from casemgr.assessments.models import Assessment
 from casemgr.audit.log import verify_audit_chain
 from casemgr.audit.models import AuditEvent
-from casemgr.cases.models import Case, CaseStatusChange, Handoff, Task
+from casemgr.cases.models import Case, CaseMember, CaseStatusChange, Handoff, Task
 from casemgr.evidence.models import CustodyEvent, EvidenceItem, EvidenceMatch
 from casemgr.extensions import db
 from casemgr.people.models import Account, Subject
@@ -39,6 +40,7 @@ def test_a_generated_instance_has_the_ratios_and_complete_records(app: Flask) ->
     with app.app_context():
         check_ratios(db.session)
         check_records(db.session)
+        check_times(db.session)
 
 
 def check_ratios(session: Session) -> None:
@@ -96,3 +98,32 @@ def check_records(session: Session) -> None:
 def test_the_generator_refuses_a_database_that_has_cases(app: Flask, world: dict[str, str]) -> None:
     with pytest.raises(InstanceNotEmpty, match="already has 1 cases"):
         generate(Instance.of(app), 10, stream=io.StringIO())
+
+
+def logged_at_action(session: Session, model: type, action: str, object_id: object = None) -> int:
+    """How many rows of `model` were made at the moment of an `action` event on them: the
+    services set the time of the action, not of the write (the generator writes many calls'
+    rows in one flush, after its clock has moved on)."""
+    key = cast(object_id if object_id is not None else model.id, String)
+    made_then = (
+        select(AuditEvent.id)
+        .where(AuditEvent.action == action, AuditEvent.object_id == key)
+        .where(AuditEvent.at == model.created_at)
+        .exists()
+    )
+    return count(session, model, made_then)
+
+
+def check_times(session: Session) -> None:
+    """Each record carries the time its service was called, as its audit event does."""
+    assert logged_at_action(session, Task, "task.create") == count(session, Task)
+    assert logged_at_action(session, Subject, "subject.create") == count(session, Subject)
+    assert logged_at_action(session, Account, "account.create") == count(session, Account)
+    imported = logged_at_action(session, Threat, "threat.import", object_id=Threat.case_id)
+    assert imported + logged_at_action(session, Threat, "threat.create") == count(session, Threat)
+    members_added = (
+        select(Case.id)
+        .where(Case.id == CaseMember.case_id, Case.created_at == CaseMember.added_at)
+        .exists()
+    )
+    assert count(session, CaseMember, members_added) == count(session, CaseMember) > 0
