@@ -135,7 +135,6 @@ def make_threats(world: World, bar: Progress) -> None:
             rng = seeded(world.plan.seed * 7919 + plan.number)
             if plan.hand_logged:
                 _hand_logged(world, plan, case, rng)
-                world.session.flush()  # the import reads the case's threats
             world.clock.set(plan.at(0.4))
             actor = actor_of(world.people.analysts[plan.owner])
             import_threats(world.session, actor, case, iter(_feed_rows(world, plan, rng)))

@@ -69,10 +69,15 @@ class RowIds:
     with the ids known, rows of a table go in one batch. Safe because the generator is the
     only writer; on PostgreSQL the sequences make the ids, in batches already."""
 
+    # Tables a service also writes as rows, whose ids SQLite makes: a feed's threats.
+    MADE_BY_DATABASE = frozenset({"threats"})
+
     def __init__(self, session: Session) -> None:
         self.next: dict[type, itertools.count[int]] = {}
         for mapper in db.Model.registry.mappers:
             key = mapper.primary_key
+            if mapper.local_table.name in self.MADE_BY_DATABASE:
+                continue
             if len(key) == 1 and key[0].autoincrement == "auto" and _is_integer(key[0]):
                 highest = session.scalar(select(func.max(key[0]))) or 0
                 self.next[mapper.class_] = itertools.count(highest + 1)

@@ -39,13 +39,7 @@ def _document(obj: object) -> dict[str, Any] | None:
             "body": f"{obj.ref}\n{obj.title}\n{obj.summary}",
         }
     if isinstance(obj, Threat):
-        return {
-            "kind": "threat",
-            "object_id": obj.id,
-            "case_id": obj.case_id,
-            "subject_id": None,
-            "body": f"{obj.text}\n{obj.translation}",
-        }
+        return _threat_document(obj.id, obj.case_id, obj.text, obj.translation)
     if isinstance(obj, Subject):
         names = "\n".join([obj.name, *(alias.alias for alias in obj.aliases)])
         return {
@@ -64,6 +58,29 @@ def _document(obj: object) -> dict[str, Any] | None:
             "body": f"{obj.handle}\n{obj.platform}",
         }
     return None
+
+
+def _threat_document(threat_id: int, case_id: int, text: str, translation: str) -> dict[str, Any]:
+    return {
+        "kind": "threat",
+        "object_id": threat_id,
+        "case_id": case_id,
+        "subject_id": None,
+        "body": f"{text}\n{translation}",
+    }
+
+
+def index_threats(session: Session, threats: list[dict[str, Any]]) -> None:
+    """Index threats written as rows rather than objects (a feed's bulk insert), which no
+    flush sees: each a dict with the threat's id, case_id, text and translation."""
+    documents = [
+        _threat_document(row["id"], row["case_id"], row["text"], row["translation"])
+        for row in threats
+    ]
+    for document in documents:
+        document["body"] = searchable(document["body"])
+    if documents:
+        _upsert(session, documents)
 
 
 @functools.cache
