@@ -56,7 +56,7 @@ class Assessment(db.Model):
     level: Mapped[str] = mapped_column(String(16))  # final: computed, or the analyst's override
     override_justification: Mapped[str] = mapped_column(Text, default="")
     assessor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     answers: Mapped[list[AssessmentAnswer]] = relationship(
