@@ -11,8 +11,11 @@ the default rubric, N tasks, N / 5 handoffs, a few dozen users and hundreds of p
 simulated clock gives each record, and its audit event, the moment it was made. Users log in
 with bench.generate_people.PASSWORD. It refuses a database that already has cases. Audit
 events are appended in batches (`batched_events`: the same chain, written with the caller's
-flushes rather than two flushes of their own). Neither SQLite nor the file store is synced to
-disk during the run: one cut short is deleted and generated again.
+flushes rather than two flushes of their own). On SQLite the generator hands out row ids
+itself (`RowIds`), so a service, which flushes only to learn a new row's id
+(`casemgr.db.flush_for_id`), leaves its rows to one flush per chunk of calls, with foreign
+keys checked at commit. Neither SQLite nor the file store is synced to disk during the run:
+one cut short is deleted and generated again.
 """
 
 from __future__ import annotations
