@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from casemgr.audit.log import Actor, apply_changes, record_event
 from casemgr.auth.models import User
+from casemgr.auth.permissions import can_see_case
 from casemgr.cases.models import TASK_STATUSES, Case, Referral, Task
 from casemgr.cases.operations import check_version, touch_case, transition_case
 from casemgr.cases.workflow import LEAD_ROLES
@@ -30,6 +31,9 @@ def create_task(
     checks.aware("due_at", due_at)
     if owner is not None and not owner.active:
         checks.fail("owner", f"{owner.username} is disabled.")
+    elif owner is not None and not can_see_case(owner, case):
+        # They could not open the case to do it; add them as a member first.
+        checks.fail("owner", f"{owner.username} is not a member of this restricted case.")
     checks.done()
     task = Task(
         case_id=case.id,

@@ -90,6 +90,21 @@ def test_an_invalid_task_is_refused_naming_the_field(
     assert count(session, Task) == 0
 
 
+def test_a_task_on_a_restricted_case_goes_only_to_someone_who_can_open_it(
+    session: Session, staff: dict[str, User]
+) -> None:
+    analyst = staff["analyst"]
+    member, outsider = add_user(session, "mona"), add_user(session, "otto")
+    case = make_case(session, analyst, "Insider threat", restricted=True, members=["mona"])
+    with pytest.raises(ValidationFailed) as refused:
+        create_task(session, actor_of(analyst), case, "Check the badge logs", outsider)
+    assert refused.value.errors == {"owner": ["otto is not a member of this restricted case."]}
+    assert count(session, Task) == 0
+    for owner in (member, analyst, staff["lead"]):
+        task = create_task(session, actor_of(analyst), case, "Check the badge logs", owner)
+        assert task.owner_id == owner.id
+
+
 def test_finishing_a_task_stamps_it_and_reopening_clears_the_stamp(
     session: Session, staff: dict[str, User], case: Case
 ) -> None:
