@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 import time
 from pathlib import Path
@@ -62,10 +63,14 @@ def _init_extensions(app: Flask) -> None:
     from casemgr.auth.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        # A disabled user's existing sessions end with their next request.
+    def load_user(session_id: str) -> User | None:
+        # A disabled user's sessions, and those begun before their password last changed,
+        # end with their next request.
+        user_id, _, mark = session_id.partition(":")
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        return user if hmac.compare_digest(mark, user.password_mark) else None
 
 
 def _register_blueprints(app: Flask) -> None:

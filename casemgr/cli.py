@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from casemgr.assessments.catalogue import current_catalogue
 from casemgr.assessments.views import DEFAULT_RUBRIC
 from casemgr.audit.log import SYSTEM, verify_audit_chain
-from casemgr.auth.accounts import create_user, find_user
+from casemgr.auth.accounts import create_user, find_user, set_password
 from casemgr.auth.models import ROLES, User
 from casemgr.auth.tokens import issue_token
 from casemgr.backup.manifest import BackupRefused
@@ -97,6 +97,26 @@ def first_admin_command() -> None:
     db.session.commit()
     shown = "(from CASEMGR_ADMIN_PASSWORD)" if given else password
     click.echo(f"First admin created. Username: admin  Password: {shown}")
+
+
+@user_cli.command("reset-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def reset_password_command(username: str, password_stdin: bool) -> None:
+    """Give USERNAME a new password, ending their sessions (not their API tokens). Without
+    --password-stdin, a random password is printed once."""
+    user = find_user(db.session, username)
+    if user is None:
+        _fail(f"no user named {username!r}")
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else secrets.token_urlsafe(18)
+    try:
+        set_password(db.session, SYSTEM, user, password)
+    except CaseMgrError as error:
+        _fail(_describe(error))
+    db.session.commit()
+    click.echo(f"password reset for {user.username}; their sessions have ended")
+    if not password_stdin:
+        click.echo(f"password: {password}")
 
 
 @user_cli.command("token")

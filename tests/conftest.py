@@ -125,7 +125,7 @@ def users(app: Flask) -> dict[str, User]:
 def log_in(client: FlaskClient, user: User) -> FlaskClient:
     """Start a session for `user` without going through the login form."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
         session[AUTHENTICATED_AT] = time.time()
     return client

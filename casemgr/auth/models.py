@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -36,6 +37,16 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of disabled users
         return self.active
+
+    @property
+    def password_mark(self) -> str:
+        """A mark of the password's hash (salted, so new with every password set)."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        """What a session holds of its user: the id and the password mark, so that a new
+        password ends every session begun with the old one (see `load_user`)."""
+        return f"{self.id}:{self.password_mark}"
 
     @property
     def label(self) -> str:

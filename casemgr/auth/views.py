@@ -127,7 +127,8 @@ def password() -> Response | tuple[str, int]:
     except ValidationFailed as error:
         show_errors(form, error)
         return _settings_page(password_form=form, status=422)
-    flash("Your password is changed.", "success")
+    login_user(current())  # this session goes on; the others, begun with the old one, end
+    flash("Your password is changed. Your other sessions have ended.", "success")
     return redirect(url_for("auth.settings"))
 
 

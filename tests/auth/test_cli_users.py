@@ -1,4 +1,4 @@
-"""The `flask user ...` commands: create, first-admin and token."""
+"""The `flask user ...` commands: create, first-admin, reset-password and token."""
 
 from __future__ import annotations
 
@@ -143,3 +143,29 @@ def test_user_token_refuses_an_unknown_or_disabled_user(
     assert_one_error_line(result)
     assert username in result.output
     assert count_rows(ApiToken) == 0
+
+
+def test_reset_password_prints_a_new_one_once_and_ends_the_users_sessions(
+    runner: FlaskCliRunner, client_as, fetch_user, audit_events
+) -> None:
+    session = client_as("analyst")
+    result = runner.invoke(args=["user", "reset-password", "analyst"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("password reset for analyst; their sessions have ended\n")
+    password = result.output.split("password: ")[1].strip()
+    assert check_password_hash(fetch_user("analyst").password_hash, password)
+    assert [e["actor"] for e in audit_events("user.password")] == ["system"]
+    assert session.get("/settings").status_code == 302  # back to the login page
+
+
+def test_reset_password_reads_stdin_and_refuses_bad_input_with_one_error_line(
+    runner: FlaskCliRunner, users: dict[str, User], fetch_user
+) -> None:
+    before = fetch_user("viewer").password_hash
+    assert_one_error_line(runner.invoke(args=["user", "reset-password", "nobody"]))
+    short = ["user", "reset-password", "viewer", "--password-stdin"]
+    assert_one_error_line(runner.invoke(args=short, input="too short\n"))
+    assert fetch_user("viewer").password_hash == before
+    result = runner.invoke(args=short, input=f"{PASSWORD}\n")
+    assert result.exit_code == 0 and "password:" not in result.output
+    assert check_password_hash(fetch_user("viewer").password_hash, PASSWORD)

@@ -55,6 +55,16 @@ def test_user_changes_their_password_and_logs_in_with_the_new_one(
     assert [e["actor"] for e in audit_events("user.password")] == ["analyst"]
 
 
+def test_a_new_password_ends_the_users_other_sessions_but_not_this_one(client_as) -> None:
+    here, elsewhere, colleague = client_as("analyst"), client_as("analyst"), client_as("lead")
+    assert elsewhere.get("/settings").status_code == 200
+    assert change_password(here, TEST_PASSWORD, NEW_PASSWORD).status_code == 302
+    assert "other sessions have ended" in here.get("/settings").get_data(as_text=True)
+    refused = elsewhere.get("/settings")
+    assert refused.status_code == 302 and redirect_target(refused)[0] == "/login"
+    assert colleague.get("/settings").status_code == 200
+
+
 def test_wrong_current_password_is_refused_beside_the_field(
     client_as, users: dict[str, User], fetch_user
 ) -> None:
