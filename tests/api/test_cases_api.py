@@ -238,6 +238,15 @@ def test_tasks_are_added_and_completed(api, new_case) -> None:
     )
 
 
+def test_a_task_on_a_restricted_case_is_refused_for_an_owner_who_cannot_open_it(
+    api, new_case, outsider
+) -> None:
+    ref = new_case(restricted=True)["ref"]
+    body = {"title": "Check the badge logs", "owner": outsider}
+    refused = assert_problem(api.post("analyst", f"/cases/{ref}/tasks", body), 422)
+    assert refused["errors"] == {"owner": ["outsider is not a member of this restricted case."]}
+
+
 def test_a_referral_moves_the_case_to_referred(api, new_case) -> None:
     ref = new_case()["ref"]
     for status in ("triage", "assessment"):
