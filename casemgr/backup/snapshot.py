@@ -91,7 +91,9 @@ def _listed(folder: Path, path: Path) -> BackupFile:
 def _copy(source: Path, folder: Path, relative: Path, secret: bool = False) -> BackupFile:
     """Copy `source` to `folder / relative` (mode 600), hashing on the way."""
     target = folder / relative
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # One level at a time: with parents=True, mkdir gives the upper levels the umask's mode.
+    for level in reversed(relative.parents[:-1]):
+        (folder / level).mkdir(mode=0o700, exist_ok=True)
     digest, size = hashlib.sha256(), 0
     with source.open("rb") as reading, create_private(target) as writing:
         while chunk := reading.read(CHUNK):

@@ -88,7 +88,9 @@ def test_backup_is_private_and_its_manifest_lists_every_file_and_table(
         path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()
     )
     assert files == sorted([entry["path"] for entry in manifest["files"]] + ["MANIFEST.json"])
-    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    folders = [folder, *(path for path in folder.rglob("*") if path.is_dir())]
+    assert {stat.S_IMODE(path.stat().st_mode) for path in folders} == {0o700}
+    assert len(folders) > 3  # the store's levels and the instance files' folder
     assert {stat.S_IMODE((folder / name).stat().st_mode) for name in files} == {0o600}
     secret = {entry["path"] for entry in manifest["files"] if entry["secret"]}
     assert secret == {"instance/secret_key", "instance/bundle_signing_key.pem"}
