@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from casemgr.config import settings_from_env
 from casemgr.evidence.staging import StreamingRequest
+from casemgr.evidence.store import FileStore
 from casemgr.extensions import bootstrap, csrf, db, login_manager, migrate
 from casemgr.routing import RowIdConverter, TextConverter
 
@@ -40,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     Path(app.config["CASEMGR_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    FileStore(Path(app.config["CASEMGR_DATA_DIR"])).sweep_temp()
     if hops := app.config["CASEMGR_PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 

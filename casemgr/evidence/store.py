@@ -4,15 +4,18 @@ system) so that storing is an atomic link, not a copy."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 CHUNK = 1024 * 1024
+TEMP_KEPT_SECONDS = 24 * 3600  # longer than any upload or export takes
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,20 @@ class FileStore:
         self.temp = root / "tmp"
         self.derived_root = root / "derived"
         self.durable = durable
+
+    def sweep_temp(self, older_than: float = TEMP_KEPT_SECONDS) -> int:
+        """Remove what a killed worker left in the temp folder (a request removes its own
+        files when it ends): files untouched for `older_than` seconds, so that no upload
+        in progress loses its file. How many were removed."""
+        if not self.temp.is_dir():
+            return 0
+        cutoff, swept = time.time() - older_than, 0
+        for path in self.temp.iterdir():
+            with contextlib.suppress(FileNotFoundError):  # removed meanwhile by its request
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    swept += 1
+        return swept
 
     def path(self, sha256: str) -> Path:
         if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):

@@ -7,11 +7,13 @@ import hashlib
 import io
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
 
 from casemgr.evidence.store import FileStore, HashingWriter, StagedFile, stage_stream
+from tests.conftest import build_app
 
 STATEMENT = b"Statement of the witness, page 1 of 3.\n" * 1000
 
@@ -122,3 +124,20 @@ def test_only_a_durable_store_syncs_the_folder_of_each_stored_file(
         assert store.put(file) is True
         writer.close()
     assert synced == [durable.path(file.sha256).parent]
+
+
+def test_starting_the_app_sweeps_temp_files_a_killed_worker_left_a_day_ago(
+    tmp_path: Path,
+) -> None:
+    store = FileStore(tmp_path / "instance" / "data")
+    store.temp.mkdir(parents=True)
+    left, in_progress = store.temp / "upload-left", store.temp / "upload-now"
+    for path in (left, in_progress):
+        path.write_bytes(STATEMENT)
+    day_and_a_minute_ago = time.time() - 24 * 3600 - 60
+    os.utime(left, (day_and_a_minute_ago, day_and_a_minute_ago))
+
+    build_app(tmp_path / "instance", f"sqlite:///{tmp_path / 'never-opened.db'}")
+
+    assert files_in(store.temp) == [in_progress]
+    assert store.sweep_temp(older_than=0) == 1 and files_in(store.temp) == []
