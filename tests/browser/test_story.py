@@ -150,8 +150,15 @@ def check_arabic_is_right_to_left(page: Page) -> None:
     assert english.evaluate("e => getComputedStyle(e).direction") == "ltr"
 
 
+def open_panel(page: Page, button: str, panel: str) -> None:
+    """Open a case action's folding panel, and wait for it to finish unfolding: a click on
+    its form while it still moved was twice lost, on a machine busy with other work."""
+    actions(page).get_by_role("button", name=button).click()
+    expect(page.locator(panel)).to_have_class(re.compile(r"(^|\s)show(\s|$)"))  # set once unfolded
+
+
 def move_to(page: Page, status: str, reason: str) -> None:
-    actions(page).get_by_role("button", name="Change status").click()
+    open_panel(page, "Change status", "#panel-status")
     form = page.locator("#transition-form")
     form.get_by_label("Move to").select_option(status)
     form.get_by_label("Reason").fill(reason)
@@ -214,7 +221,7 @@ def assess(page: Page) -> None:
 
 
 def hand_off(page: Page, to_label: str) -> None:
-    actions(page).get_by_role("button", name="Hand off").click()
+    open_panel(page, "Hand off", "#panel-handoff")
     form = page.locator("#handoff-form")
     form.get_by_label("Hand to").select_option(label=to_label)
     form.get_by_label("Situation").fill("Two threats logged; the group reopens accounts.")
