@@ -1,30 +1,27 @@
-"""`flask --app app ...` commands: users and tokens, the audit-chain and store checks,
-briefing and bundle export and verification, and backups.
+"""`flask --app app ...` commands: the audit-chain and store checks, briefing and bundle
+export and verification, feed and e-mail intake, backups and the demo (users and tokens are in
+casemgr/auth/cli.py).
 
-Each command commits once at its end; a refusal prints one line and exits non-zero.
+Each command commits once at its end; a refusal prints one line and exits non-zero
+(casemgr/commands.py).
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from casemgr.assessments.catalogue import current_catalogue
 from casemgr.assessments.views import DEFAULT_RUBRIC
 from casemgr.audit.log import SYSTEM, verify_audit_chain
-from casemgr.auth.accounts import create_user, find_user, set_password
-from casemgr.auth.models import ROLES, User
-from casemgr.auth.tokens import issue_token
+from casemgr.auth.cli import user_cli
 from casemgr.backup.manifest import BackupRefused
 from casemgr.backup.restore import restore_backup, verified_manifest
 from casemgr.backup.snapshot import create_backup
@@ -35,15 +32,15 @@ from casemgr.briefings.operations import export_briefing
 from casemgr.briefings.settings import current_export_settings, current_signing_key
 from casemgr.briefings.snapshot import SECTIONS, BriefingOptions
 from casemgr.cases.models import Case
+from casemgr.commands import describe, fail, new_password
 from casemgr.demo.story import load_demo
-from casemgr.errors import CaseMgrError, ValidationFailed
+from casemgr.errors import CaseMgrError
 from casemgr.evidence.operations import verify_store
 from casemgr.evidence.staging import current_store, ingest_settings
 from casemgr.extensions import db
 from casemgr.threats.email_intake import take_in_email
 from casemgr.threats.feeds import FeedRefused, decode_feed, detect_format, import_threats, read_rows
 
-user_cli = AppGroup("user", help="Manage users and their API tokens.")
 audit_cli = AppGroup("audit", help="Check the audit log.")
 evidence_cli = AppGroup("evidence", help="Check the evidence store.")
 briefing_cli = AppGroup("briefing", help="Export briefings.")
@@ -52,92 +49,12 @@ threats_cli = AppGroup("threats", help="Import threats from monitoring feeds and
 demo_cli = AppGroup("demo", help="Load the demo story.")
 
 
-def _fail(message: str) -> NoReturn:
-    db.session.rollback()
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
-
-
-def _describe(error: CaseMgrError) -> str:
-    if isinstance(error, ValidationFailed):
-        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.errors.items())
-    return error.detail
-
-
-@user_cli.command("create")
-@click.argument("username")
-@click.option("--role", required=True, help=f"One of: {', '.join(ROLES)}.")
-@click.option("--display-name", default="")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_user_command(username: str, role: str, display_name: str, password_stdin: bool) -> None:
-    """Create a user. Without --password-stdin, a random password is printed once."""
-    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else secrets.token_urlsafe(18)
-    try:
-        user = create_user(db.session, SYSTEM, username, role, password, display_name)
-    except CaseMgrError as error:
-        _fail(_describe(error))
-    db.session.commit()
-    click.echo(f"created {user.username} ({user.role})")
-    if not password_stdin:
-        click.echo(f"password: {password}")
-
-
-@user_cli.command("first-admin")
-def first_admin_command() -> None:
-    """Create the `admin` user when there are no users yet (password from
-    CASEMGR_ADMIN_PASSWORD, else random and printed once); otherwise do nothing."""
-    if db.session.scalar(select(func.count()).select_from(User)):
-        return
-    given = os.environ.get("CASEMGR_ADMIN_PASSWORD")
-    password = given or secrets.token_urlsafe(18)
-    try:
-        create_user(db.session, SYSTEM, "admin", "admin", password, "Administrator")
-    except CaseMgrError as error:
-        _fail(_describe(error))
-    db.session.commit()
-    shown = "(from CASEMGR_ADMIN_PASSWORD)" if given else password
-    click.echo(f"First admin created. Username: admin  Password: {shown}")
-
-
-@user_cli.command("reset-password")
-@click.argument("username")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def reset_password_command(username: str, password_stdin: bool) -> None:
-    """Give USERNAME a new password, ending their sessions (not their API tokens). Without
-    --password-stdin, a random password is printed once."""
-    user = find_user(db.session, username)
-    if user is None:
-        _fail(f"no user named {username!r}")
-    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else secrets.token_urlsafe(18)
-    try:
-        set_password(db.session, SYSTEM, user, password)
-    except CaseMgrError as error:
-        _fail(_describe(error))
-    db.session.commit()
-    click.echo(f"password reset for {user.username}; their sessions have ended")
-    if not password_stdin:
-        click.echo(f"password: {password}")
-
-
-@user_cli.command("token")
-@click.argument("username")
-@click.option("--name", default="command line", help="What the token is for.")
-def token_command(username: str, name: str) -> None:
-    """Print a new API token for USERNAME, once; only its hash is stored."""
-    user = find_user(db.session, username)
-    if user is None or not user.active:
-        _fail(f"no active user named {username!r}")
-    _, plaintext = issue_token(db.session, SYSTEM, user, name)
-    db.session.commit()
-    click.echo(plaintext)
-
-
 @audit_cli.command("verify")
 def verify_command() -> None:
     """Re-hash the audit chain; exit 1 naming the first broken link."""
     broken = verify_audit_chain(db.session)
     if broken is not None:
-        _fail(f"audit chain broken at {broken}")
+        fail(f"audit chain broken at {broken}")
     click.echo("audit chain intact")
 
 
@@ -155,7 +72,7 @@ def evidence_verify_command() -> None:
 def _case(ref: str) -> Case:
     case = db.session.scalar(select(Case).where(Case.ref == ref.strip().upper()))
     if case is None:
-        _fail(f"no case {ref!r}")
+        fail(f"no case {ref!r}")
     return case
 
 
@@ -202,9 +119,9 @@ def _exported(output: Path, export: Callable[[], tuple[Briefing, bytes | Path]])
         else:
             output.write_bytes(made)
     except CaseMgrError as error:
-        _fail(_describe(error))
+        fail(describe(error))
     except OSError as error:
-        _fail(f"cannot write {output}: {error.strerror}")
+        fail(f"cannot write {output}: {error.strerror}")
     db.session.commit()
     return briefing
 
@@ -267,7 +184,7 @@ def bundle_verify_command(file: str, fingerprint: str | None) -> None:
     first problem."""
     check = check_bundle(Path(file), fingerprint)
     if check.problems:
-        _fail(check.problems[0])
+        fail(check.problems[0])
     click.echo(f"bundle verified: {check.files} files, signed by {check.fingerprint}")
 
 
@@ -284,9 +201,9 @@ def threats_import_command(case_ref: str, file: Path, skip_bad: bool) -> None:
         report = import_threats(db.session, SYSTEM, case, rows, skip_bad)
     except FeedRefused as error:
         more = len(error.extra.get("rows", [])) - 1
-        _fail(error.detail + (f" (and {more} more problems)" if more > 0 else ""))
+        fail(error.detail + (f" (and {more} more problems)" if more > 0 else ""))
     except CaseMgrError as error:
-        _fail(_describe(error))
+        fail(describe(error))
     db.session.commit()
     click.echo(f"created {report.created}, skipped {report.skipped_duplicates} duplicates")
     for bad in report.errors:
@@ -304,7 +221,7 @@ def threats_email_command(case_ref: str, file: Path) -> None:
             db.session, SYSTEM, case, file.read_bytes(), current_store(), ingest_settings()
         )
     except CaseMgrError as error:
-        _fail(_describe(error))
+        fail(describe(error))
     db.session.commit()
     evidence = [intake.message_item.id, *(item.id for item in intake.attachment_items)]
     click.echo(f"threat {intake.threat.id}, evidence {', '.join(map(str, evidence))}")
@@ -324,9 +241,9 @@ def backup_create_command(folder: Path) -> None:
     try:
         manifest = create_backup(folder, db.engine, current_store(), instance)
     except BackupRefused as error:
-        _fail(error.detail)
+        fail(error.detail)
     except OSError as error:
-        _fail(f"cannot back up into {error.filename or folder}: {error.strerror}")
+        fail(f"cannot back up into {error.filename or folder}: {error.strerror}")
     database = manifest.database
     click.echo(
         f"backup written to {folder}: {len(manifest.files)} files, {database.kind} database "
@@ -343,7 +260,7 @@ def backup_verify_command(folder: Path) -> None:
     try:
         manifest = verified_manifest(folder)
     except BackupRefused as error:
-        _fail(error.detail)
+        fail(error.detail)
     database = manifest.database
     click.echo(
         f"backup verified: {len(manifest.files)} files, {database.kind} database at revision "
@@ -360,9 +277,9 @@ def backup_restore_command(folder: Path) -> None:
     try:
         report = restore_backup(db.session, current_store(), instance, folder)
     except BackupRefused as error:
-        _fail(error.detail)
+        fail(error.detail)
     except OSError as error:
-        _fail(f"cannot restore {error.filename or folder}: {error.strerror}")
+        fail(f"cannot restore {error.filename or folder}: {error.strerror}")
     keys = ", ".join(report.instance_files) or "no instance files"
     click.echo(
         f"restored {report.rows} rows, {report.store_files} store files and {keys} "
@@ -378,10 +295,10 @@ def demo_load_command(password_stdin: bool) -> None:
     """Load the demo story into an instance with no cases: a fictional company's cases with
     months of history, and two users (without --password-stdin, random passwords are printed
     once)."""
-    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    password = new_password(from_stdin=True) if password_stdin else None
     rubric = current_catalogue().get(DEFAULT_RUBRIC)
     if rubric is None:
-        _fail(f"the rubric {DEFAULT_RUBRIC} is not in the catalogue")
+        fail(f"the rubric {DEFAULT_RUBRIC} is not in the catalogue")
     try:
         users = load_demo(
             db.session,
@@ -392,7 +309,7 @@ def demo_load_command(password_stdin: bool) -> None:
             password,
         )
     except CaseMgrError as error:
-        _fail(_describe(error))
+        fail(describe(error))
     db.session.commit()
     click.echo("Demo loaded: Lumina Social and the Crimson Dawn campaign.")
     for user in users:

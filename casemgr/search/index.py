@@ -77,8 +77,6 @@ def index_threats(session: Session, threats: list[dict[str, Any]]) -> None:
         _threat_document(row["id"], row["case_id"], row["text"], row["translation"])
         for row in threats
     ]
-    for document in documents:
-        document["body"] = searchable(document["body"])
     if documents:
         _upsert(session, documents)
 
@@ -96,6 +94,9 @@ def _upsert_statement(dialect: str) -> Insert:
 
 
 def _upsert(session: Session, documents: list[dict[str, Any]]) -> None:
+    """Write the documents, each body made `searchable` first."""
+    for document in documents:
+        document["body"] = searchable(document["body"])
     statement = _upsert_statement(session.get_bind().dialect.name)
     session.connection().execute(statement, documents)
 
@@ -134,8 +135,6 @@ def _reindex(session: Session, flush_context: Any) -> None:
         if document is not None:
             documents[(document["kind"], document["object_id"])] = document
     if documents:
-        for document in documents.values():
-            document["body"] = searchable(document["body"])
         _upsert(session, list(documents.values()))
     for obj in session.deleted:
         document = _document(obj)
