@@ -34,7 +34,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bench.generate_cases import make_cases, make_threats
-from bench.generate_evidence import make_evidence
+from bench.generate_evidence import examining, make_evidence
 from bench.generate_people import make_protectees, make_subjects, make_users
 from bench.generate_plan import Plan, make_plan
 from bench.generate_work import make_assessments, make_handoffs, make_tasks, make_workflow
@@ -90,11 +90,11 @@ def _check_empty(session: Session) -> None:
 
 
 def generate(
-    instance: Instance, cases: int, seed: int = 1, workers: int = 2, stream: TextIO = sys.stderr
+    instance: Instance, cases: int, seed: int = 1, workers: int = 1, stream: TextIO = sys.stderr
 ) -> list[PhaseTime]:
     """Fill the (migrated, empty) database of `instance` with `cases` cases and all around
-    them, evidence ingested by `workers` processes; the time each phase took. Raises
-    InstanceNotEmpty when the database has cases."""
+    them, the evidence pictures examined by `workers` processes beside the phases; the time
+    each phase took. Raises InstanceNotEmpty when the database has cases."""
     app = instance.build_app()
     with app.app_context():
         engine = db.engine
@@ -138,14 +138,15 @@ def generate(
 def _run(world: World) -> list[PhaseTime]:
     timings = []
     sqlite = world.session.get_bind().dialect.name == "sqlite"
-    with world.clock.installed():
+    world.row_ids = RowIds(world.session) if sqlite else None
+    with (
+        world.clock.installed(),
+        world.row_ids.installed() if world.row_ids else nullcontext(),
+        examining(world),
+    ):
         for name, count, phase in phases(world.plan):
             bar = Progress(name, count, world.stream)
-            # Ids are counted again for each phase: the evidence workers write rows too.
-            with (
-                RowIds(world.session).installed() if sqlite else nullcontext(),
-                batched_events(world.session),
-            ):
+            with batched_events(world.session):
                 phase(world, bar)
             timings.append(PhaseTime(name, count, bar.finish()))
     return timings
@@ -172,7 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="default: sqlite:///<instance>/casemgr.db")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
-        "--workers", type=int, default=2, help="processes ingesting evidence (default 2)"
+        "--workers",
+        type=int,
+        default=1,
+        help="processes examining evidence pictures beside the others (default 1; 0: none)",
     )
     args = parser.parse_args(argv)
     folder = args.instance.resolve()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -129,12 +130,18 @@ def _hand_logged(world: World, plan: CasePlan, case: Case, rng: random.Random) -
 
 
 def make_threats(world: World, bar: Progress) -> None:
-    """Each case's feed imported in one go (the bulk path), plus its hand-logged threat."""
+    """Each case's feed imported in one go (the bulk path), after its hand-logged threat.
+    A chunk's hand-logged threats are given their ids (on SQLite) and written in one flush
+    before the feeds' rows, which the database numbers."""
     for chunk in chunks(world.plan.cases, CASE_CHUNK):
-        for plan, case in zip(chunk, load_cases(world, chunk, Case.subjects), strict=True):
-            rng = seeded(world.plan.seed * 7919 + plan.number)
-            if plan.hand_logged:
-                _hand_logged(world, plan, case, rng)
+        cases = load_cases(world, chunk, Case.subjects)
+        rngs = [seeded(world.plan.seed * 7919 + plan.number) for plan in chunk]
+        with world.row_ids.also(Threat) if world.row_ids else nullcontext():
+            for plan, case, rng in zip(chunk, cases, rngs, strict=True):
+                if plan.hand_logged:
+                    _hand_logged(world, plan, case, rng)
+        world.session.flush()
+        for plan, case, rng in zip(chunk, cases, rngs, strict=True):
             world.clock.set(plan.at(0.4))
             actor = actor_of(world.people.analysts[plan.owner])
             import_threats(world.session, actor, case, iter(_feed_rows(world, plan, rng)))

@@ -1,71 +1,51 @@
-"""Generator phase for the evidence: pictures drawn, staged and ingested by the case's analyst,
-in worker processes that share the database.
+"""Generator phase for the evidence: pictures drawn and examined (stored, analysed, their
+derivatives made) from the start of the run, in worker processes beside the phases before
+this one, as that work needs no database; then each recorded by the case's analyst.
 
-Ingesting is mostly image work (hashes, thumbnails, error-level analysis) done before the
-item's first write, so several processes ingest at once and only take turns for the writes:
-each item is its own transaction, as it would be from the upload form.
+Examining is nearly all of an upload's time, and `casemgr.evidence.ingest.examine` is the
+part of `ingest` that reads and writes files only. Recording (`checked_intake`, then
+`record_item`: the item, its near matches, custody, the audit event) is done here in the
+generator's session, case after case, in the order the workers return the pictures.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from contextlib import contextmanager
+from datetime import timedelta
 from multiprocessing import get_context
+from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bench.fiction import seeded
-from bench.generate_cases import CASE_CHUNK, threat_ids
+from bench.generate_cases import CASE_CHUNK, load_cases, threat_ids
 from bench.generate_images import ImageJob, prepare
+from bench.generate_people import reference_seed
 from bench.generate_plan import CasePlan
-from bench.generate_world import Progress, World, actor_of, chunks, fast_sqlite
-from bench.server import Instance
-from casemgr.audit.log import Actor, batched_events
+from bench.generate_world import Progress, World, actor_of, chunks
 from casemgr.cases.models import Case
-from casemgr.demo.clock import SimulatedClock
-from casemgr.evidence.ingest import Acquisition, IngestSettings, ingest
+from casemgr.evidence.ingest import (
+    Acquisition,
+    Examined,
+    IngestSettings,
+    checked_intake,
+    examine,
+    record_item,
+)
 from casemgr.evidence.store import FileStore
-from casemgr.extensions import db
 from casemgr.threats.models import Threat
 
 METHODS = ("screenshot", "platform export", "download", "photo of a printout")
-# Fewer items are ingested faster than worker processes start.
-WORKERS_FROM = 500
-BATCH = 16  # cases a worker takes at a time: their cases and threats in two queries
-
-
-@dataclass(frozen=True)
-class EvidenceJob:
-    """One case's pictures, the threat each shows (if any), and who collected them when."""
-
-    case_id: int
-    seed: int
-    opened_at: datetime
-    life: timedelta
-    analyst: Actor
-    analyst_name: str
-    images: tuple[ImageJob, ...]
-    shown: tuple[int | None, ...]  # a threat id per picture
-
-
-@dataclass
-class Writer:
-    """What a process needs to ingest: its own session on the instance, store and clock."""
-
-    session: Session
-    store: FileStore
-    settings: IngestSettings
-    clock: SimulatedClock
+PICTURES_PER_TASK = 32  # sent to a worker at a time
 
 
 def _doctored(world: World, plan: CasePlan, seed: int) -> ImageJob:
     """A reference photo of the case's protectee (or any, for All staff) with crosshairs."""
     protectee = plan.protectees[0] or 1 + seed % world.plan.scale.protectees
-    return ImageJob("doctored", seed, world.reference_seeds[protectee])
+    return ImageJob("doctored", seed, reference_seed(protectee))
 
 
 def _image_job(world: World, plan: CasePlan, seed: int, rng: random.Random) -> ImageJob:
@@ -76,123 +56,128 @@ def _image_job(world: World, plan: CasePlan, seed: int, rng: random.Random) -> I
     return ImageJob("photo", seed, jpeg=rng.random() < 0.7)
 
 
-def evidence_jobs(world: World) -> list[EvidenceJob]:
-    jobs: list[EvidenceJob] = []
-    with_evidence = [plan for plan in world.plan.cases if plan.evidence]
-    for chunk in chunks(with_evidence, CASE_CHUNK):
-        on_case = threat_ids(world, [plan.id for plan in chunk])
-        jobs += [_job(world, plan, on_case[plan.id], plan is with_evidence[0]) for plan in chunk]
-    return jobs
+def _with_evidence(world: World) -> list[CasePlan]:
+    return [plan for plan in world.plan.cases if plan.evidence]
 
 
-def _job(world: World, plan: CasePlan, threats: list[int], first: bool) -> EvidenceJob:
+def _pictures(world: World, plan: CasePlan, first: bool) -> tuple[list[ImageJob], random.Random]:
+    """The case's pictures, and the generator that goes on to pick the threats they show."""
     rng = seeded(world.plan.seed * 104_729 + plan.number)
     seeds = [plan.number * 8 + number for number in range(plan.evidence)]
     images = [_image_job(world, plan, seed, rng) for seed in seeds]
     if first:  # as in the story, the first evidence is a doctored photo
         images[0] = _doctored(world, plan, seeds[0])
-    # Half the items show one of the case's threats (the post captured).
-    shown = [rng.choice(threats) if threats and rng.random() < 0.5 else None for _ in seeds]
-    analyst = world.people.analysts[plan.owner]
-    return EvidenceJob(
-        case_id=plan.id,
-        seed=world.plan.seed * 15_485_863 + plan.number,
-        opened_at=plan.opened_at,
-        life=plan.life,
-        analyst=actor_of(analyst),
-        analyst_name=analyst.display_name,
-        images=tuple(images),
-        shown=tuple(shown),
-    )
+    return images, rng
 
 
-def ingest_cases(writer: Writer, jobs: Sequence[EvidenceJob]) -> int:
-    """Ingest the cases' pictures, each in its own transaction; how many."""
-    session = writer.session
-    cases = session.scalars(select(Case).where(Case.id.in_([job.case_id for job in jobs])))
-    by_id = {case.id: case for case in cases}
-    shown = {threat_id for job in jobs for threat_id in job.shown if threat_id}
-    threats = {t.id: t for t in session.scalars(select(Threat).where(Threat.id.in_(shown)))}
-    with batched_events(session):  # each item's event is written by its commit
-        for job in jobs:
-            rng = seeded(job.seed)
-            for image_job, threat_id in zip(job.images, job.shown, strict=True):
-                case, threat = by_id[job.case_id], threats.get(threat_id or 0)
-                _ingest(writer, job, case, threat, image_job, rng)
-    return sum(len(job.images) for job in jobs)
+def _examine_here(store: FileStore, settings: IngestSettings, job: ImageJob) -> Examined:
+    """Draw the picture, stage it as an upload arrives, and examine it."""
+    image = prepare(job, store.temp)
+    try:
+        return examine(
+            store,
+            image.staged,
+            original_filename=image.filename,
+            declared_mime=image.mime,
+            settings=settings,
+        )
+    finally:
+        # The store linked the staged file in; an upload's temp file goes when the request ends.
+        image.staged.path.unlink(missing_ok=True)
 
 
-def _ingest(
-    writer: Writer,
-    job: EvidenceJob,
-    case: Case,
-    threat: Threat | None,
-    image_job: ImageJob,
-    rng: random.Random,
-) -> None:
-    image = prepare(image_job, writer.store.temp)
-    acquired = job.opened_at + job.life * (0.3 + rng.random() * 0.2)
-    writer.clock.set(acquired + timedelta(hours=3))
-    ingest(
-        writer.session,
-        job.analyst,
-        writer.store,
-        image.staged,
-        original_filename=image.filename,
-        declared_mime=image.mime,
-        settings=writer.settings,
-        acquisition=Acquisition(
-            description="Captured from the subject's account",
-            acquired_at=acquired,
-            acquired_by=job.analyst_name,
-            method=rng.choice(METHODS),
-        ),
-        case=case,
-        threat=threat,
-    )
-    writer.session.commit()
-    # The store linked the staged file in; an upload's temp file goes when the request ends.
-    image.staged.path.unlink(missing_ok=True)
+_examiner: tuple[FileStore, IngestSettings] | None = None  # the worker process's own
 
 
-_writer: Writer | None = None  # the worker process's own
+def _start_worker(data_dir: Path, settings: IngestSettings) -> None:
+    global _examiner
+    _examiner = (FileStore(data_dir, durable=False), settings)
 
 
-def _start_worker(instance: Instance, settings: IngestSettings) -> None:
-    global _writer
-    app = instance.build_app()
-    app.app_context().push()  # for the life of the worker process
-    if db.engine.dialect.name == "sqlite":
-        fast_sqlite(db.engine)
-    clock = SimulatedClock()
-    clock.install()
-    session = Session(db.engine, expire_on_commit=False, autoflush=False)
-    _writer = Writer(session, FileStore(instance.data_dir, durable=False), settings, clock)
+def _examine_in_worker(job: ImageJob) -> Examined:
+    assert _examiner is not None, "started by _start_worker"
+    return _examine_here(*_examiner, job)
 
 
-def _work(jobs: Sequence[EvidenceJob]) -> int:
-    assert _writer is not None, "started by _start_worker"
-    return ingest_cases(_writer, jobs)
-
-
-def make_evidence(world: World, bar: Progress) -> None:
-    """Pictures ingested by the case's analyst: stored, analysed, matched against reference
-    photos and earlier evidence, custody started. In `world.workers` processes when there
-    are enough to pay for starting them."""
-    jobs = evidence_jobs(world)
-    if world.workers < 2 or sum(len(job.images) for job in jobs) < WORKERS_FROM:
-        writer = Writer(world.session, world.store, world.settings, world.clock)
-        for batch in chunks(jobs, BATCH):
-            bar.advance(ingest_cases(writer, batch))
+@contextmanager
+def examining(world: World) -> Iterator[None]:
+    """For the block (the whole run), the evidence pictures are examined in `world.workers`
+    processes, in plan order, into `world.examined`. With no workers, the evidence phase
+    examines each picture itself."""
+    if world.workers < 1:
+        yield
         return
-    world.session.commit()
+    plans = _with_evidence(world)
+    jobs = [job for plan in plans for job in _pictures(world, plan, plan is plans[0])[0]]
     # Spawned, not forked: a worker must not share the parent's open connections.
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         world.workers,
         mp_context=get_context("spawn"),
         initializer=_start_worker,
-        initargs=(world.instance, world.settings),
-    ) as pool:
-        for count in pool.map(_work, chunks(jobs, BATCH)):
-            bar.advance(count)
-    world.session.expire_all()  # the workers moved the cases on (their versions, for one)
+        initargs=(world.instance.data_dir, world.settings),
+    )
+    try:
+        world.examined = pool.map(_examine_in_worker, jobs, chunksize=PICTURES_PER_TASK)
+        yield
+    finally:
+        world.examined = None
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _shown(
+    world: World, plan: CasePlan, first: bool, threats: list[int]
+) -> list[tuple[ImageJob, int | None]]:
+    """The case's pictures, half of them showing one of its threats (the post captured)."""
+    images, rng = _pictures(world, plan, first)
+    return [(image, _threat_shown(rng, threats)) for image in images]
+
+
+def _threat_shown(rng: random.Random, threats: list[int]) -> int | None:
+    return rng.choice(threats) if threats and rng.random() < 0.5 else None
+
+
+def make_evidence(world: World, bar: Progress) -> None:
+    """Pictures taken in by the case's analyst: stored, analysed, matched against reference
+    photos and earlier evidence, custody started."""
+    plans = _with_evidence(world)
+    for chunk in chunks(plans, CASE_CHUNK):
+        cases = load_cases(world, chunk)
+        on_case = threat_ids(world, [case.id for case in cases])
+        pictures = [_shown(world, plan, plan is plans[0], on_case[plan.id]) for plan in chunk]
+        wanted = {threat_id for shown in pictures for _, threat_id in shown if threat_id}
+        threats = world.session.scalars(select(Threat).where(Threat.id.in_(wanted)))
+        by_id = {threat.id: threat for threat in threats}
+        for plan, case, shown in zip(chunk, cases, pictures, strict=True):
+            rng = seeded(world.plan.seed * 15_485_863 + plan.number)
+            for job, threat_id in shown:
+                _take_in(world, plan, case, job, by_id.get(threat_id or 0), rng)
+                bar.advance()
+        world.session.commit()
+
+
+def _take_in(
+    world: World,
+    plan: CasePlan,
+    case: Case,
+    job: ImageJob,
+    threat: Threat | None,
+    rng: random.Random,
+) -> None:
+    if world.examined is None:
+        examined = _examine_here(world.store, world.settings, job)
+    else:
+        examined = next(world.examined)
+    acquired = plan.opened_at + plan.life * (0.3 + rng.random() * 0.2)
+    world.clock.set(acquired + timedelta(hours=3))
+    analyst = world.people.analysts[plan.owner]
+    acquisition = Acquisition(
+        description="Captured from the subject's account",
+        acquired_at=acquired,
+        acquired_by=analyst.display_name,
+        method=rng.choice(METHODS),
+    )
+    values = checked_intake(acquisition, case, threat)
+    threshold = world.settings.match_threshold
+    record_item(
+        world.session, actor_of(analyst), examined, values, threshold, case=case, threat=threat
+    )

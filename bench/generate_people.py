@@ -48,6 +48,11 @@ def make_users(world: World, bar: Progress) -> None:
     world.staff = Staff(made["admin"][0], made["lead"], made["analyst"], made["viewer"])
 
 
+def reference_seed(number: int) -> int:
+    """The seed of the picture of protectee `number`'s reference photo."""
+    return REFERENCE_SEED + number
+
+
 def make_protectees(world: World, bar: Progress) -> None:
     """All staff, then the named protectees, each with a reference photo."""
     rng = seeded(world.plan.seed + 1)
@@ -55,7 +60,7 @@ def make_protectees(world: World, bar: Progress) -> None:
     actor = actor_of(world.people.leads[0])
     world.clock.set(world.plan.start - timedelta(days=30))
     world.protectees = [all_staff(world.session, actor_of(admin))]
-    for number in range(1, world.plan.scale.protectees + 1):
+    for _ in range(world.plan.scale.protectees):
         details = ProtecteeDetails(
             name=person_name(rng),
             title=rng.choice(TITLES),
@@ -65,9 +70,8 @@ def make_protectees(world: World, bar: Progress) -> None:
             private_phone=f"+44 7700 9{rng.randrange(10_000, 99_999)}",
         )
         world.protectees.append(create_protectee(world.session, actor, details))
-        world.reference_seeds[number] = REFERENCE_SEED + number
-    for number, seed in world.reference_seeds.items():
-        image = prepare(ImageJob("reference", seed), world.store.temp)
+    for number in range(1, world.plan.scale.protectees + 1):
+        image = prepare(ImageJob("reference", reference_seed(number)), world.store.temp)
         ingest(
             world.session,
             actor,

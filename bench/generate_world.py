@@ -20,7 +20,7 @@ from casemgr.assessments.rubric import Rubric
 from casemgr.audit.log import Actor
 from casemgr.auth.models import User
 from casemgr.demo.clock import SimulatedClock
-from casemgr.evidence.ingest import IngestSettings
+from casemgr.evidence.ingest import Examined, IngestSettings
 from casemgr.evidence.store import FileStore
 from casemgr.extensions import db
 from casemgr.people.models import Protectee
@@ -73,6 +73,7 @@ class RowIds:
     MADE_BY_DATABASE = frozenset({"threats"})
 
     def __init__(self, session: Session) -> None:
+        self.session = session
         self.next: dict[type, itertools.count[int]] = {}
         for mapper in db.Model.registry.mappers:
             key = mapper.primary_key
@@ -81,6 +82,18 @@ class RowIds:
             if len(key) == 1 and key[0].autoincrement == "auto" and _is_integer(key[0]):
                 highest = session.scalar(select(func.max(key[0]))) or 0
                 self.next[mapper.class_] = itertools.count(highest + 1)
+
+    @contextmanager
+    def also(self, model: type) -> Iterator[None]:
+        """Within the block, ids of `model`, a table the database numbers, are handed out
+        too, from the highest written: for the rows of it a service makes as objects
+        between the batches it writes as rows (the hand-logged threats between feeds)."""
+        key = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
+        self.next[model] = itertools.count((self.session.scalar(select(func.max(key))) or 0) + 1)
+        try:
+            yield
+        finally:
+            del self.next[model]
 
     def _assign(self, target: object, args: object, kwargs: dict[str, object]) -> None:
         counter = self.next.get(type(target))
@@ -169,7 +182,8 @@ class World:
     stream: TextIO = sys.stderr
     staff: Staff | None = None
     protectees: list[Protectee] = field(default_factory=list)  # index 0: All staff
-    reference_seeds: dict[int, int] = field(default_factory=dict)  # protectee index -> seed
+    examined: Iterator[Examined] | None = None  # the evidence pictures, examined ahead
+    row_ids: RowIds | None = None  # on SQLite
 
     @property
     def people(self) -> Staff:

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from casemgr.audit.log import Actor, record_event
 from casemgr.cases.models import Case
 from casemgr.cases.operations import touch_case
+from casemgr.db import flush_for_id, utcnow
 from casemgr.errors import CaseMgrError, ValidationFailed
 from casemgr.evidence.custody import record_custody
 from casemgr.evidence.derived import make_derivatives
-from casemgr.evidence.forensics import analyse_image, hash_bands
+from casemgr.evidence.forensics import ImageFindings, analyse_image, hash_bands
 from casemgr.evidence.matching import NearMatch, near_images
 from casemgr.evidence.models import EvidenceItem, EvidenceMatch
 from casemgr.evidence.sniff import HEAD_SIZE, describe_refusal, mismatch, sniff
@@ -73,23 +74,75 @@ def _type_of(store: FileStore, staged: StagedFile) -> str:
     return mime
 
 
-def _analyse(store: FileStore, item: EvidenceItem, settings: IngestSettings) -> None:
-    if item.mime not in ANALYSED:
-        item.analysis, item.analysis_note = "not_analysed", "Stored without analysis."
-        return
-    path = store.path(item.sha256)
-    findings = analyse_image(path, settings.max_pixels)
-    item.analysis, item.analysis_note = findings.analysis, findings.note
-    item.width, item.height, item.image_format = (
-        findings.width,
-        findings.height,
-        findings.image_format,
+@dataclass(frozen=True)
+class Examined:
+    """A file stored under its hash and examined, before anything is written about it: its
+    type from its bytes, the note when its name or declared type says otherwise, and for
+    an image what analysis found (its derivatives made). Needs no database, so a bulk
+    writer may examine files in other processes while it writes."""
+
+    sha256: str
+    size: int
+    mime: str
+    original_filename: str
+    declared_mime: str
+    mismatch_note: str
+    findings: ImageFindings | None  # None: a type that is not analysed
+
+
+def examine(
+    store: FileStore,
+    staged: StagedFile,
+    *,
+    original_filename: str,
+    declared_mime: str,
+    settings: IngestSettings,
+    reference: bool = False,
+) -> Examined:
+    """Type, store and analyse one staged file. Raises UploadRefused for an empty file, a
+    type not on the allow-list, or a `reference` photo that is not an image."""
+    mime = _type_of(store, staged)
+    if reference and not mime.startswith("image/"):
+        raise UploadRefused("A reference photo must be an image.")
+    note = mismatch(mime, original_filename, declared_mime)
+    store.put(staged)
+    findings = None
+    if mime in ANALYSED:
+        path = store.path(staged.sha256)
+        findings = analyse_image(path, settings.max_pixels)
+        make_derivatives(path, store.derived(staged.sha256), settings.max_pixels)
+    return Examined(
+        sha256=staged.sha256,
+        size=staged.size,
+        mime=mime,
+        original_filename=original_filename.replace("\x00", "\ufffd")[:1000],
+        declared_mime=declared_mime[:200],
+        mismatch_note=note,
+        findings=findings,
     )
-    item.exif, item.gps, item.has_gps = findings.exif or None, findings.gps, findings.has_gps
-    item.phash, item.dhash = findings.phash, findings.dhash
+
+
+def _analysis(examined: Examined) -> dict[str, object]:
+    """The item's columns for what analysis found."""
+    findings = examined.findings
+    if findings is None:
+        return {"analysis": "not_analysed", "analysis_note": "Stored without analysis."}
+    columns: dict[str, object] = {
+        "analysis": findings.analysis,
+        "analysis_note": findings.note,
+        "width": findings.width,
+        "height": findings.height,
+        "image_format": findings.image_format,
+        "exif": findings.exif or None,
+        "gps": findings.gps,
+        "has_gps": findings.has_gps,
+        "phash": findings.phash,
+        "dhash": findings.dhash,
+    }
     if findings.phash:
-        item.phash_b0, item.phash_b1, item.phash_b2, item.phash_b3 = hash_bands(findings.phash)
-    make_derivatives(path, store.derived(item.sha256), settings.max_pixels)
+        bands = hash_bands(findings.phash)
+        columns |= dict(zip(("phash_b0", "phash_b1", "phash_b2", "phash_b3"), bands, strict=True))
+    return columns
 
 
 def _record_matches(session: Session, item: EvidenceItem, matches: list[NearMatch]) -> None:
@@ -100,8 +153,20 @@ def _record_matches(session: Session, item: EvidenceItem, matches: list[NearMatc
                 matched_id=match.item_id,
                 phash_distance=match.phash_distance,
                 dhash_distance=match.dhash_distance,
+                created_at=utcnow(),
             )
         )
+
+
+def checked_intake(
+    acquisition: Acquisition | None, case: Case | None, threat: Threat | None
+) -> dict[str, object]:
+    """The acquisition's values, checked, and the threat checked to be the case's; raises
+    ValidationFailed. Called before the file is stored, so a refusal stores nothing."""
+    values = checked_acquisition(acquisition or Acquisition())
+    if threat is not None and (case is None or threat.case_id != case.id):
+        raise ValidationFailed({"threat_id": ["That threat is not on this case."]})
+    return values
 
 
 def ingest(
@@ -122,38 +187,66 @@ def ingest(
 
     Raises UploadRefused for an empty file or a type not on the allow-list, and
     ValidationFailed for bad acquisition details; in both cases nothing is stored."""
-    values = checked_acquisition(acquisition or Acquisition())
-    if threat is not None and (case is None or threat.case_id != case.id):
-        raise ValidationFailed({"threat_id": ["That threat is not on this case."]})
-    mime = _type_of(store, staged)
-    if protectee is not None and not mime.startswith("image/"):
-        raise UploadRefused("A reference photo must be an image.")
-    note = mismatch(mime, original_filename, declared_mime)
-    store.put(staged)
+    values = checked_intake(acquisition, case, threat)
+    examined = examine(
+        store,
+        staged,
+        original_filename=original_filename,
+        declared_mime=declared_mime,
+        settings=settings,
+        reference=protectee is not None,
+    )
+    return record_item(
+        session,
+        actor,
+        examined,
+        values,
+        settings.match_threshold,
+        case=case,
+        threat=threat,
+        protectee=protectee,
+    )
+
+
+def record_item(
+    session: Session,
+    actor: Actor,
+    examined: Examined,
+    values: dict[str, object],
+    match_threshold: int,
+    *,
+    case: Case | None = None,
+    threat: Threat | None = None,
+    protectee: Protectee | None = None,
+) -> EvidenceItem:
+    """Write the item for an examined file, with `values` from `checked_intake`: its near
+    matches among the images stored before it, the start of its custody, its audit event."""
     item = EvidenceItem(
         kind="reference" if protectee is not None else "evidence",
         case_id=case.id if case else None,
         threat_id=threat.id if threat else None,
         protectee_id=protectee.id if protectee else None,
-        sha256=staged.sha256,
-        size=staged.size,
-        mime=mime,
-        declared_mime=declared_mime[:200],
-        original_filename=original_filename.replace("\x00", "\ufffd")[:1000],
-        type_mismatch=bool(note),
-        mismatch_note=note,
+        sha256=examined.sha256,
+        size=examined.size,
+        mime=examined.mime,
+        declared_mime=examined.declared_mime,
+        original_filename=examined.original_filename,
+        type_mismatch=bool(examined.mismatch_note),
+        mismatch_note=examined.mismatch_note,
         created_by_id=actor.user_id,
+        created_at=utcnow(),
         **values,
+        **_analysis(examined),
     )
-    _analyse(store, item, settings)
-    # Looked up before the item is written (so it cannot find itself): outside a request's
-    # BEGIN IMMEDIATE (the CLI, the data generator's workers), SQLite's write lock is then
-    # held for the writes alone.
-    matches = (
-        near_images(session, item.phash, item.dhash, settings.match_threshold) if item.phash else []
-    )
+    # Looked up before the item is added (so it cannot find itself), after a flush of what
+    # a bulk writer left pending (so it finds every item before it). Outside a request's
+    # BEGIN IMMEDIATE (the CLI), SQLite's write lock is then held for the writes alone.
+    matches = []
+    if item.phash:
+        session.flush()
+        matches = near_images(session, item.phash, item.dhash, match_threshold)
     session.add(item)
-    session.flush()
+    flush_for_id(session, item)
     _start_custody(session, actor, item)
     _record_matches(session, item, matches)
     if case is not None:
@@ -166,7 +259,7 @@ def ingest(
         item.id,
         {
             "sha256": {"old": None, "new": item.sha256},
-            "mime": {"old": None, "new": mime},
+            "mime": {"old": None, "new": item.mime},
             "original_filename": {"old": None, "new": item.original_filename},
         },
         case.ref if case else None,
