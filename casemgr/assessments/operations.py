@@ -97,7 +97,8 @@ def _store_answers(
                 "rationale": answer.rationale,
             }
         )
-    session.execute(insert(AssessmentAnswer), rows)
+    # As a table's rows: the ORM's bulk insert would cost more than the statement itself.
+    session.execute(insert(AssessmentAnswer.__table__), rows)
     citing = {
         item: answer for item, answer in answers.items() if answer.threat_ids or answer.evidence_ids
     }
