@@ -25,9 +25,19 @@ HASHED_FIELDS = (
 )
 
 
+# Types that are already JSON-safe, and dicts, looked up before the general checks below: every
+# event's changes are walked on each append, and nearly all of their values are these.
+_UNCHANGED = frozenset({str, int, bool, type(None)})
+
+
 def json_safe(value: Any) -> Any:
     """Turn a model attribute into a value that survives a JSON round trip unchanged."""
-    if value is None or isinstance(value, bool | int | str):
+    kind = type(value)
+    if kind in _UNCHANGED:
+        return value
+    if kind is dict:
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, bool | int | str):
         return value
     if isinstance(value, datetime | date):
         return value.isoformat()
