@@ -14,8 +14,11 @@ events are appended in batches (`batched_events`: the same chain, written with t
 flushes rather than two flushes of their own). On SQLite the generator hands out row ids
 itself (`RowIds`), so a service, which flushes only to learn a new row's id
 (`casemgr.db.flush_for_id`), leaves its rows to one flush per chunk of calls, with foreign
-keys checked at commit. Neither SQLite nor the file store is synced to disk during the run:
-one cut short is deleted and generated again.
+keys checked at commit. The evidence pictures are drawn and examined (stored, analysed, their
+derivatives made: `casemgr.evidence.ingest.examine`, which needs no database) by `--workers`
+processes from the start, beside the phases before evidence, which then only records them.
+Neither SQLite nor the file store is synced to disk during the run: one cut short is deleted
+and generated again.
 """
 
 from __future__ import annotations
