@@ -3,12 +3,12 @@ from standard input or made at random."""
 
 from __future__ import annotations
 
-import secrets
 import sys
 from typing import NoReturn
 
 import click
 
+from casemgr.auth.accounts import random_password
 from casemgr.errors import CaseMgrError, ValidationFailed
 from casemgr.extensions import db
 
@@ -27,4 +27,4 @@ def describe(error: CaseMgrError) -> str:
 
 def new_password(from_stdin: bool) -> str:
     """The first line of standard input, or a random password for the command to show once."""
-    return sys.stdin.readline().rstrip("\r\n") if from_stdin else secrets.token_urlsafe(18)
+    return sys.stdin.readline().rstrip("\r\n") if from_stdin else random_password()

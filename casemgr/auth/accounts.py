@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import available_timezones
@@ -116,6 +117,22 @@ def set_password(session: Session, actor: Actor, user: User, new: str) -> None:
     validate_password(new)
     user.password_hash = generate_password_hash(new)
     record_event(session, actor, "user.password", "user", user.id)
+
+
+def random_password() -> str:
+    """A password to be shown once: 24 random URL-safe characters."""
+    return secrets.token_urlsafe(18)
+
+
+def reset_password(session: Session, actor: Actor, user: User) -> str:
+    """Give `user` a random password, returned to be passed on once; it ends their sessions
+    (not their API tokens). Conflict for the actor's own: that one is changed with the
+    current password, on the account page."""
+    if actor.user_id == user.id:
+        raise Conflict("Change your own password on your settings page, with the current one.")
+    password = random_password()
+    set_password(session, actor, user, password)
+    return password
 
 
 @dataclass(frozen=True)

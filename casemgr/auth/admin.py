@@ -1,13 +1,14 @@
-"""User administration for admins: create users, change roles, disable accounts."""
+"""User administration for admins: create users, change roles, disable accounts, reset a
+forgotten password."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from casemgr.auth.accounts import create_user, update_user, users_by_name
+from casemgr.auth.accounts import create_user, reset_password, update_user, users_by_name
 from casemgr.auth.current import current, request_actor
-from casemgr.auth.forms import UserCreateForm, UserEditForm
+from casemgr.auth.forms import PasswordResetForm, UserCreateForm, UserEditForm
 from casemgr.auth.models import User
 from casemgr.auth.permissions import authorize
 from casemgr.auth.recent import require_recent_login
@@ -61,13 +62,29 @@ def _user_or_404(user_id: int) -> User:
     return user
 
 
+def _edit_page(
+    user: User,
+    form: UserEditForm,
+    reset_form: PasswordResetForm | None = None,
+    status: int = 200,
+    new_password: str = "",
+) -> tuple[str, int]:
+    page = render_template(
+        "admin/user_edit.html",
+        user=user,
+        form=form,
+        reset_form=reset_form or PasswordResetForm(formdata=None),
+        new_password=new_password,
+    )
+    return page, status
+
+
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def edit(user_id: int) -> Response | tuple[str, int]:
     user = _user_or_404(user_id)
     form = UserEditForm(obj=user)
     if not form.validate_on_submit():
-        status = 422 if form.is_submitted() else 200
-        return render_template("admin/user_edit.html", user=user, form=form), status
+        return _edit_page(user, form, status=422 if form.is_submitted() else 200)
     try:
         update_user(
             db.session,
@@ -83,6 +100,23 @@ def edit(user_id: int) -> Response | tuple[str, int]:
             show_errors(form, error)
         else:
             form.form_errors.append(error.detail)
-        return render_template("admin/user_edit.html", user=user, form=form), error.status
+        return _edit_page(user, form, status=error.status)
     flash(f"User {user.username} is saved.", "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+def reset(user_id: int) -> tuple[str, int]:
+    """A new random password, shown in this answer only (never in a redirect's flash, which
+    the session cookie would carry)."""
+    user = _user_or_404(user_id)
+    form = UserEditForm(obj=user, formdata=None)
+    reset_form = PasswordResetForm()
+    if not reset_form.validate():
+        return _edit_page(user, form, reset_form, status=422)
+    try:
+        password = reset_password(db.session, request_actor(), user)
+    except Conflict as error:
+        reset_form.form_errors.append(error.detail)
+        return _edit_page(user, form, reset_form, status=error.status)
+    return _edit_page(user, form, new_password=password)

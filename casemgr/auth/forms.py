@@ -49,6 +49,10 @@ class UserEditForm(Form):
     submit = SubmitField("Save")
 
 
+class PasswordResetForm(Form):
+    submit = SubmitField("Reset password")
+
+
 class PasswordChangeForm(Form):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     new_password = PasswordField(

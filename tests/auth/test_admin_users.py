@@ -1,6 +1,10 @@
-"""User administration by an admin: create, change role, disable; never delete; audited."""
+"""User administration by an admin: create, change role, disable, reset a forgotten password;
+never delete; audited."""
 
 from __future__ import annotations
+
+import re
+from html import unescape
 
 import pytest
 from flask import Flask
@@ -191,3 +195,55 @@ def test_user_names_are_shown_as_text_never_as_markup(
         db.session.commit()
     page = admin.get("/admin/users").get_data(as_text=True)
     assert "&lt;b&gt;Mallory&lt;/b&gt;" in page and "<b>Mallory</b>" not in page
+
+
+def shown_password(response: TestResponse) -> str:
+    found = re.search(
+        r'id="new-password".*?<code[^>]*>([^<]+)</code>', response.get_data(as_text=True), re.S
+    )
+    assert found, "no new password on the page"
+    return unescape(found[1])
+
+
+def test_admin_resets_a_forgotten_password_shown_once_and_it_ends_their_sessions(
+    app: Flask, admin: FlaskClient, client_as, users: dict[str, User], audit_events
+) -> None:
+    analyst = users["analyst"]
+    logged_in = client_as("analyst")
+    assert logged_in.get("/").status_code == 200
+    response = admin.post(f"/admin/users/{analyst.id}/password")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    password = shown_password(response)
+    assert len(password) >= 20
+    assert logged_in.get("/").status_code == 302  # their session ended with the old password
+    assert post_login(app.test_client(), "analyst", TEST_PASSWORD).status_code == 401
+    assert post_login(app.test_client(), "analyst", password).status_code == 302
+    [event] = audit_events("user.password")
+    assert (event["actor"], event["object_id"]) == ("admin", str(analyst.id))
+    assert 'id="new-password"' not in admin.get(f"/admin/users/{analyst.id}").get_data(as_text=True)
+
+
+def test_an_admin_changes_their_own_password_on_the_settings_page_not_by_reset(
+    app: Flask, admin: FlaskClient, users: dict[str, User], audit_events
+) -> None:
+    own = users["admin"]
+    page = admin.get(f"/admin/users/{own.id}").get_data(as_text=True)
+    assert "password-reset-form" not in page and "/settings" in page
+    response = admin.post(f"/admin/users/{own.id}/password")
+    assert response.status_code == 409
+    assert alert_messages(response) == [
+        "Change your own password on your settings page, with the current one."
+    ]
+    assert audit_events("user.password") == []
+    assert post_login(app.test_client(), "admin", TEST_PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("role", ["lead", "analyst"])
+def test_only_an_admin_resets_passwords(
+    app: Flask, client_as, users: dict[str, User], audit_events, role: str
+) -> None:
+    response = client_as(role).post(f"/admin/users/{users['viewer'].id}/password")
+    assert response.status_code == 403
+    assert audit_events("user.password") == []
+    assert post_login(app.test_client(), "viewer", TEST_PASSWORD).status_code == 302
