@@ -77,6 +77,7 @@ WEB_RULES: dict[str, Rule] = {
     "admin.users": Rule(ADMINS),
     "admin.create": Rule(ADMINS),
     "admin.edit": Rule(ADMINS),
+    "admin.reset": Rule(ADMINS),
     "assessments.rubrics": Rule(ADMINS),
     "assessments.reload_rubrics": Rule(ADMINS),
     # Lists, search and the start page.
