@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from importlib.metadata import version
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 from weasyprint import HTML
 from weasyprint.document import Document
@@ -18,7 +18,7 @@ from casemgr.audit.log import Actor, record_event
 from casemgr.auth.models import User
 from casemgr.auth.permissions import authorize
 from casemgr.briefings.marking import css_class, marks
-from casemgr.briefings.models import Briefing
+from casemgr.briefings.models import Briefing, briefing_cases
 from casemgr.briefings.operations import ExportSettings, store_bytes
 from casemgr.briefings.render import SCHEME, BriefingFetcher, render_html
 from casemgr.cases.models import Case, case_subjects
@@ -64,6 +64,7 @@ class BoloSnapshot:
     photo: dict[str, Any] | None
     meta: dict[str, Any]
     case_refs: list[str]  # every case the sheet drew on, for the disclosure log
+    case_ids: list[int]  # the same cases, whose disclosure logs list the sheet
 
 
 def clip(text: str, limit: int, lines: int = 1) -> str:
@@ -185,6 +186,7 @@ def build_bolo_snapshot(
         photo=_photo_row(photo, cases) if photo else None,
         meta=meta,
         case_refs=refs,
+        case_ids=[case.id for case in cases],
     )
 
 
@@ -260,7 +262,8 @@ def _meta(
 def record_bolo(
     session: Session, actor: Actor, snapshot: BoloSnapshot, stored: StagedFile
 ) -> Briefing:
-    """The disclosure-log entry, a "briefed" custody event on the photo, the audit event."""
+    """The disclosure-log entry (in the log of every case the sheet drew on), a "briefed"
+    custody event on the photo, the audit event."""
     meta, photo = snapshot.meta, snapshot.photo
     briefing = Briefing(
         kind="bolo",
@@ -276,6 +279,9 @@ def record_bolo(
     )
     session.add(briefing)
     session.flush()
+    if snapshot.case_ids:
+        links = [{"briefing_id": briefing.id, "case_id": case_id} for case_id in snapshot.case_ids]
+        session.execute(insert(briefing_cases), links)
     if photo is not None:
         item = session.get(EvidenceItem, photo["id"])
         briefing.evidence.append(item)

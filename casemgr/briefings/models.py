@@ -12,11 +12,17 @@ from casemgr.auth.models import User
 from casemgr.db import UTCDateTime, link_table, one_of, utcnow
 from casemgr.evidence.models import EvidenceItem
 from casemgr.extensions import db
+from casemgr.people.models import Subject
 
 BRIEFING_KINDS = ("briefing", "bundle", "bolo")
 
 briefing_evidence = link_table(
     "briefing_evidence", ("briefing_id", "briefings.id"), ("evidence_id", "evidence_items.id")
+)
+# The cases a BOLO sheet drew on (it belongs to a subject, not a case): each one's disclosure
+# log lists it.
+briefing_cases = link_table(
+    "briefing_cases", ("briefing_id", "briefings.id"), ("case_id", "cases.id")
 )
 
 
@@ -45,3 +51,4 @@ class Briefing(db.Model):
 
     evidence: Mapped[list[EvidenceItem]] = relationship(secondary=briefing_evidence)
     created_by: Mapped[User | None] = relationship()
+    subject: Mapped[Subject | None] = relationship()

@@ -7,12 +7,12 @@ import io
 from dataclasses import dataclass
 from importlib.metadata import version
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from casemgr.audit.log import Actor, record_event
 from casemgr.briefings.marking import css_class, marks
-from casemgr.briefings.models import Briefing
+from casemgr.briefings.models import Briefing, briefing_cases
 from casemgr.briefings.render import BriefingFetcher, render_html, render_pdf
 from casemgr.briefings.snapshot import SECTIONS, BriefingOptions, Snapshot, build_snapshot
 from casemgr.cases.models import Case
@@ -185,8 +185,13 @@ def get_briefing(session: Session, briefing_id: int) -> Briefing:
 
 
 def disclosure_log(session: Session, case: Case) -> list[Briefing]:
+    """What left the system about `case`, newest first: its briefings and bundles, and the
+    BOLO sheets that drew on it."""
+    sheets = select(briefing_cases.c.briefing_id).where(briefing_cases.c.case_id == case.id)
     return list(
         session.scalars(
-            select(Briefing).where(Briefing.case_id == case.id).order_by(Briefing.created_at.desc())
+            select(Briefing)
+            .where(or_(Briefing.case_id == case.id, Briefing.id.in_(sheets)))
+            .order_by(Briefing.created_at.desc(), Briefing.id.desc())
         )
     )

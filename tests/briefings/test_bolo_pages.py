@@ -1,5 +1,7 @@
 """Marking an image as a subject's likeness, and the BOLO pages: who may make a sheet or
-mark a likeness."""
+mark a likeness, and the disclosure logs that list it."""
+
+import hashlib
 
 import pytest
 from flask import Flask
@@ -24,6 +26,7 @@ from tests.briefings.bolo_story import (
     store,
     story,
 )
+from tests.cases.web import open_case
 
 __all__ = ["store", "story"]  # fixtures
 
@@ -88,6 +91,24 @@ def test_a_lead_gets_the_pdf_as_an_attachment(
     assert "TLP:RED" in text and "Reception, Eastbrook" in text and ON_SIGHT in text
     with app.app_context():
         assert db.session.scalars(select(Briefing.recipient)).all() == ["Reception, Eastbrook"]
+
+
+def test_the_sheet_is_in_the_disclosure_log_of_each_case_it_drew_on(
+    client_as: ClientAs, story: Story
+) -> None:
+    lead = client_as("lead")
+    other = open_case(lead, title="Unrelated threats")
+    response = lead.post(
+        f"/subjects/{story.subject_id}/bolo",
+        data={"marking": "TLP:AMBER", "on_sight": ON_SIGHT, "recipient": "Reception, Eastbrook"},
+    )
+    assert response.status_code == 200
+    log = lead.get(f"/cases/{story.ref}/briefings").get_data(as_text=True)
+    row = log[log.index('id="briefing-') :].split("</tr>")[0]
+    assert "BOLO sheet #" in row and "of <a href" in row and "Karim Voss" in row
+    assert "Reception, Eastbrook" in row and hashlib.sha256(response.data).hexdigest() in row
+    unrelated = lead.get(f"/cases/{other}/briefings").get_data(as_text=True)
+    assert 'id="briefing-' not in unrelated and "Nothing has been disclosed" in unrelated
 
 
 def test_the_subject_page_offers_the_bolo_sheet_to_leads_only(
