@@ -93,7 +93,7 @@ def _check_empty(session: Session) -> None:
 
 
 def generate(
-    instance: Instance, cases: int, seed: int = 1, workers: int = 1, stream: TextIO = sys.stderr
+    instance: Instance, cases: int, seed: int = 1, workers: int = 2, stream: TextIO = sys.stderr
 ) -> list[PhaseTime]:
     """Fill the (migrated, empty) database of `instance` with `cases` cases and all around
     them, the evidence pictures examined by `workers` processes beside the phases; the time
@@ -178,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="processes examining evidence pictures beside the others (default 1; 0: none)",
+        default=2,
+        help="processes examining evidence pictures, at a lower priority (default 2; 0: none)",
     )
     args = parser.parse_args(argv)
     folder = args.instance.resolve()

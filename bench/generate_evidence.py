@@ -10,6 +10,7 @@ generator's session, case after case, in the order the workers return the pictur
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -40,6 +41,7 @@ from casemgr.threats.models import Threat
 
 METHODS = ("screenshot", "platform export", "download", "photo of a printout")
 PICTURES_PER_TASK = 32  # sent to a worker at a time
+WORKER_NICENESS = 10
 
 
 def _doctored(world: World, plan: CasePlan, seed: int) -> ImageJob:
@@ -91,6 +93,9 @@ _examiner: tuple[FileStore, IngestSettings] | None = None  # the worker process'
 
 def _start_worker(data_dir: Path, settings: IngestSettings) -> None:
     global _examiner
+    # The workers yield the CPU to the process writing the database, which every other phase
+    # waits for: they take the time it leaves, and both cores once it waits for them.
+    os.nice(WORKER_NICENESS)
     _examiner = (FileStore(data_dir, durable=False), settings)
 
 
