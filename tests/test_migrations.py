@@ -1,4 +1,5 @@
-"""The migrations: from empty to head, no drift from the models, down to base and up again."""
+"""The migrations: from empty to head, no drift from the models, down to base and up again,
+and the data a migration fills in."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from casemgr import PROJECT_ROOT
+from casemgr.audit.log import Actor
+from casemgr.auth.accounts import create_user
+from casemgr.briefings.models import Briefing
+from casemgr.briefings.operations import disclosure_log
+from casemgr.cases.operations import CaseDetails, create_case
 from casemgr.extensions import db
 from casemgr.search.models import include_in_schema_comparison
 from tests.conftest import TEST_DATABASE_URL, build_app
@@ -93,3 +99,29 @@ def test_migration_files_are_named_by_date() -> None:
     assert names
     for name in names:
         assert name[:8].isdigit() and name[8] == "_" and name[9:13].isdigit(), name
+
+
+def test_bolo_sheets_made_before_are_linked_to_the_cases_they_drew_on(empty_app: Flask) -> None:
+    upgrade(revision="158d4ee8d618")  # the one before briefing_cases
+    actor = Actor(None, "tests")
+    owner = create_user(db.session, actor, "kestrel", "analyst", "a long enough password")
+    first, second, third = (
+        create_case(db.session, actor, owner, CaseDetails(title)) for title in "ABC"
+    )
+    sheet = Briefing(
+        kind="bolo",
+        recipient="Front desk",
+        marking="TLP:AMBER",
+        options={"on_sight": "Call security.", "case_refs": [first.ref, third.ref, "TA-1999-0001"]},
+        sha256="0" * 64,
+        size=1,
+    )
+    db.session.add(sheet)
+    db.session.commit()
+    upgrade()
+    links = db.session.execute(text("SELECT briefing_id, case_id FROM briefing_cases")).all()
+    assert sorted(links) == [
+        (sheet.id, first.id),
+        (sheet.id, third.id),
+    ]  # an unknown ref is skipped
+    assert disclosure_log(db.session, third) == [sheet] and disclosure_log(db.session, second) == []
