@@ -24,6 +24,7 @@ and generated again.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import tempfile
 import time
@@ -53,6 +54,10 @@ from casemgr.evidence.store import FileStore
 from casemgr.extensions import db
 
 DEFAULT_RUBRIC = BUILT_IN / "casemgr-default.toml"
+# The run makes millions of objects that live to its end (the session keeps what it wrote):
+# at the default thresholds the cycle collector ran every 700 allocations and went through
+# them again and again (11% of a run of 5,000 cases).
+GC_THRESHOLDS = (100_000, 50, 100)
 Phase = Callable[[World, Progress], None]
 
 
@@ -182,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         help="processes examining evidence pictures, at a lower priority (default 2; 0: none)",
     )
     args = parser.parse_args(argv)
+    gc.set_threshold(*GC_THRESHOLDS)
     folder = args.instance.resolve()
     url = args.database_url or f"sqlite:///{folder / 'casemgr.db'}"
     instance = Instance(folder, url, folder / "data")
