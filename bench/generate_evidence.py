@@ -2,10 +2,10 @@
 derivatives made) from the start of the run, in worker processes beside the phases before
 this one, as that work needs no database; then each recorded by the case's analyst.
 
-Examining is nearly all of an upload's time, and `casemgr.evidence.ingest.examine` is the
-part of `ingest` that reads and writes files only. Recording (`checked_intake`, then
-`record_item`: the item, its near matches, custody, the audit event) is done here in the
-generator's session, case after case, in the order the workers return the pictures.
+`casemgr.evidence.ingest.examine` is the part of `ingest` that reads and writes files only
+(the image work). Recording (`checked_intake`, then `record_item`: the item, its near matches
+among the images stored before it, custody, the audit event) is done here in the generator's
+session, case after case, in plan order, as the workers return the pictures.
 """
 
 from __future__ import annotations
