@@ -11,6 +11,7 @@ from flask import current_app
 from casemgr.assessments.rubric import Rubric, RubricError, load_rubric
 
 BUILT_IN = Path(__file__).parent / "rubrics"
+RELOAD_MARK = "rubrics-reloaded"
 
 
 @dataclass
@@ -57,8 +58,30 @@ def rubric_folders() -> list[Path]:
     return [BUILT_IN, *([Path(extra)] if extra else [])]
 
 
+def _reload_mark() -> Path:
+    # In the data folder, which every worker process (and every app server) shares.
+    return Path(current_app.config["CASEMGR_DATA_DIR"]) / RELOAD_MARK
+
+
+def _marked_at() -> int:
+    try:
+        return _reload_mark().stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
 def current_catalogue(reload: bool = False) -> Catalogue:
-    """The app's catalogue, read once (or again when `reload`)."""
-    if reload or "casemgr.rubrics" not in current_app.extensions:
-        current_app.extensions["casemgr.rubrics"] = load_catalogue(rubric_folders())
-    return current_app.extensions["casemgr.rubrics"]
+    """The app's catalogue, read once, and again once a reload was asked for (`reload`) in
+    any process of the app: a reload touches the mark that all of them check, one `stat`
+    a call."""
+    if reload:
+        _reload_mark().parent.mkdir(parents=True, exist_ok=True)
+        _reload_mark().touch()
+    marked_at = _marked_at()
+    held = current_app.extensions.get("casemgr.rubrics")
+    if held is None or held[0] != marked_at:
+        held = current_app.extensions["casemgr.rubrics"] = (
+            marked_at,
+            load_catalogue(rubric_folders()),
+        )
+    return held[1]

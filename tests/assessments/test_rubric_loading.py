@@ -14,7 +14,9 @@ from hypothesis import given, settings
 
 from casemgr.assessments.catalogue import BUILT_IN, current_catalogue, load_catalogue
 from casemgr.assessments.rubric import Rubric, RubricError, load_rubric, parse_rubric
+from casemgr.extensions import db
 from tests.assessments.generated_rubrics import render_toml, rubric_specs, spec_of
+from tests.conftest import build_app
 
 GOOD = """
 id = "pale-flame"
@@ -218,6 +220,34 @@ def test_the_apps_catalogue_reads_the_configured_folder_and_reloads(
         write(tmp_path, "pale-flame-3.toml", GOOD.replace('version = "2"', 'version = "3"'))
         assert current_catalogue() is catalogue  # read once ...
         assert current_catalogue(reload=True).get("pale-flame").version == "3"  # ... until asked
+
+
+def test_a_reload_asked_in_one_worker_reaches_the_others(app: Flask, tmp_path: Path) -> None:
+    """Workers are processes with an app each, sharing the data folder: the one asked to
+    reload touches a mark there, which the others see at their next use of a rubric."""
+    folder = tmp_path / "rubrics"
+    folder.mkdir()
+    write(folder, "pale-flame.toml", GOOD)
+    app.config["CASEMGR_RUBRIC_DIR"] = str(folder)
+    other = build_app(
+        tmp_path / "other-worker",
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        CASEMGR_DATA_DIR=app.config["CASEMGR_DATA_DIR"],
+        CASEMGR_RUBRIC_DIR=str(folder),
+    )
+    try:
+        with other.app_context():
+            assert current_catalogue().get("pale-flame").version == "2"
+        write(folder, "pale-flame-3.toml", GOOD.replace('version = "2"', 'version = "3"'))
+        with other.app_context():
+            assert current_catalogue().get("pale-flame").version == "2"  # read once ...
+        with app.app_context():
+            assert current_catalogue(reload=True).get("pale-flame").version == "3"
+        with other.app_context():
+            assert current_catalogue().get("pale-flame").version == "3"  # ... and again
+    finally:
+        with other.app_context():
+            db.engine.dispose()
 
 
 def test_the_default_rubric_is_valid_and_covers_the_design(tmp_path: Path) -> None:
