@@ -4,6 +4,7 @@ it promises, and records as complete as the services make them for users."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -18,6 +19,7 @@ from casemgr.audit.log import verify_audit_chain
 from casemgr.audit.models import AuditEvent
 from casemgr.cases.models import Case, CaseMember, CaseStatusChange, Handoff, Task
 from casemgr.evidence.models import CustodyEvent, EvidenceItem, EvidenceMatch
+from casemgr.evidence.store import FileStore
 from casemgr.extensions import db
 from casemgr.people.models import Account, Subject
 from casemgr.search.models import SearchDocument
@@ -32,15 +34,27 @@ def count(session: Session, model: type, *conditions: object) -> int:
     return session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
 
 
-def test_a_generated_instance_has_the_ratios_and_complete_records(app: Flask) -> None:
+# With workers, the evidence pictures are examined in another process from the start; with
+# none, the evidence phase examines each itself.
+@pytest.mark.parametrize("workers", [1, 0])
+def test_a_generated_instance_has_the_ratios_and_complete_records(app: Flask, workers: int) -> None:
     progress = io.StringIO()
-    generate(Instance.of(app), CASES, seed=7, workers=1, stream=progress)
+    generate(Instance.of(app), CASES, seed=7, workers=workers, stream=progress)
     for phase in ("users", "threats", "evidence", "workflow"):
         assert phase in progress.getvalue()
     with app.app_context():
         check_ratios(db.session)
         check_records(db.session)
         check_times(db.session)
+        check_pictures(db.session, FileStore(Path(app.config["CASEMGR_DATA_DIR"])))
+
+
+def check_pictures(session: Session, store: FileStore) -> None:
+    """Every picture was analysed, and its file and thumbnail are in the store."""
+    pictures = session.execute(select(EvidenceItem.sha256, EvidenceItem.analysis)).all()
+    assert pictures and {analysis for _, analysis in pictures} == {"ok"}
+    for sha256, _ in pictures:
+        assert store.path(sha256).is_file() and (store.derived(sha256) / "thumb.png").is_file()
 
 
 def check_ratios(session: Session) -> None:
