@@ -80,16 +80,18 @@ class RowIds:
             if mapper.local_table.name in self.MADE_BY_DATABASE:
                 continue
             if len(key) == 1 and key[0].autoincrement == "auto" and _is_integer(key[0]):
-                highest = session.scalar(select(func.max(key[0]))) or 0
-                self.next[mapper.class_] = itertools.count(highest + 1)
+                self.next[mapper.class_] = self._after_highest(key[0])
+
+    def _after_highest(self, key: Any) -> itertools.count[int]:
+        """The ids after the highest the table holds, as SQLite would make them."""
+        return itertools.count((self.session.scalar(select(func.max(key))) or 0) + 1)
 
     @contextmanager
     def also(self, model: type) -> Iterator[None]:
         """Within the block, ids of `model`, a table the database numbers, are handed out
         too, from the highest written: for the rows of it a service makes as objects
         between the batches it writes as rows (the hand-logged threats between feeds)."""
-        key = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
-        self.next[model] = itertools.count((self.session.scalar(select(func.max(key))) or 0) + 1)
+        self.next[model] = self._after_highest(model.__mapper__.primary_key[0])  # type: ignore[attr-defined]
         try:
             yield
         finally:
