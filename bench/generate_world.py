@@ -69,8 +69,9 @@ class RowIds:
     with the ids known, rows of a table go in one batch. Safe because the generator is the
     only writer; on PostgreSQL the sequences make the ids, in batches already."""
 
-    # Tables a service also writes as rows, whose ids SQLite makes: a feed's threats.
-    MADE_BY_DATABASE = frozenset({"threats"})
+    # Tables a service also writes as rows, whose ids SQLite makes: a feed's threats, and
+    # the audit events of a batch (`batched_events`).
+    MADE_BY_DATABASE = frozenset({"threats", "audit_events"})
 
     def __init__(self, session: Session) -> None:
         self.session = session

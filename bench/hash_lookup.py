@@ -188,7 +188,9 @@ def measure(session: Session, queries: list[int], threshold: int) -> dict[str, A
     counts = [timed(lambda q=phash: popcount(held, q, threshold)) for phash in queries[:SCANS]]
     radius = min(threshold // 4, 3)  # as near_images looks up
     candidates = [
-        len(session.execute(band_candidates(session, _hex(phash), radius, None)).all())
+        len(
+            {row.id for row in session.execute(band_candidates(session, _hex(phash), radius, None))}
+        )
         for phash in queries[:SCANS]
     ]
     # Every lookup against the in-memory scan, the timed scans against the lookups.

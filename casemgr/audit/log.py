@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection, insert, select, text
 from sqlalchemy import event as orm_events
-from sqlalchemy import select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from casemgr.audit.chain import (
@@ -28,6 +28,7 @@ _CHAIN_LOCK_KEY = 7_146_301
 # whether a bulk writer asked for events without a flush each (`batched_events`).
 _TAIL = "casemgr.audit.tail"
 _BATCHED = "casemgr.audit.batched"
+_PENDING = "casemgr.audit.pending"  # the events a batch recorded and no flush wrote yet
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,10 @@ def record_event(
     object_id: object,
     changes: Mapping[str, Any] | None = None,
     case_ref: str | None = None,
-) -> AuditEvent:
-    """Append an event to the chain inside the caller's transaction (flushes, never commits;
-    within `batched_events`, flushes only to read the chain's tail)."""
+) -> AuditEvent | None:
+    """Append an event to the chain inside the caller's transaction (flushes, never commits)
+    and return it; within `batched_events`, keep it as a row for the next flush instead,
+    and return None."""
     batched = session.info.get(_BATCHED, False)
     prev_hash = session.info.get(_TAIL)
     if prev_hash is None or not batched:
@@ -72,30 +74,53 @@ def record_event(
         "changes": json_safe(dict(changes or {})),
         "address": actor.address,
     }
-    event = AuditEvent(**fields, prev_hash=prev_hash, hash=event_hash(prev_hash, fields))
+    row = fields | {"prev_hash": prev_hash, "hash": event_hash(prev_hash, fields)}
+    session.info[_TAIL] = row["hash"]
+    if batched:
+        session.info.setdefault(_PENDING, []).append(row)
+        return None
+    event = AuditEvent(**row)
     session.add(event)
-    if not batched:
-        session.flush()
-    session.info[_TAIL] = event.hash
+    session.flush()
     return event
 
 
 @contextmanager
 def batched_events(session: Session) -> Iterator[Session]:
-    """Within the block, `record_event` adds each event to the session without flushing it
-    or the change before it: the caller's next flush (or commit) writes them together, the
-    events in the order recorded (the unit of work inserts a table's rows in the order
-    they were added), with the same fields and hashes. One flush then writes many events,
-    where each cost two flushes of its own. The tail is still read once per transaction,
-    after a flush, under the same lock. For bulk writers (the data generator): the caller
-    must flush before anything re-reads a row it changed (a refresh drops unflushed
-    changes), and an event's id is known only once flushed."""
+    """Within the block, `record_event` keeps each event as a row, written (in the order
+    recorded, with the same fields and hashes) by the session's next flush or commit, in
+    one INSERT with the others; it flushes neither the change before it nor the event.
+    Each event cost two flushes of its own, and an object the unit of work tracks. The
+    tail is still read once per transaction, after a flush, under the same lock. For bulk
+    writers (the data generator): the caller must flush before anything re-reads a row it
+    changed (a refresh drops unflushed changes), and the events have no ids until written."""
     outer = session.info.get(_BATCHED, False)
     session.info[_BATCHED] = True
     try:
         yield session
     finally:
         session.info[_BATCHED] = outer
+
+
+@orm_events.listens_for(Session, "before_flush")
+@orm_events.listens_for(Session, "before_commit")
+def _write_pending(session: Session, *_: object) -> None:
+    """The batched events, written before the flush's own rows, or before the commit (a
+    commit with nothing else to flush flushes nothing)."""
+    if session.info.get(_PENDING):
+        _insert_pending(session, session.connection())
+
+
+@orm_events.listens_for(Session, "after_transaction_create")
+def _write_pending_before_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    """A savepoint may be rolled back: the events recorded before it are written outside it,
+    in the transaction around it (its SAVEPOINT is not sent yet)."""
+    if transaction.nested and transaction.parent is not None and session.info.get(_PENDING):
+        _insert_pending(session, transaction.parent.connection(None))
+
+
+def _insert_pending(session: Session, connection: Connection) -> None:
+    connection.execute(insert(AuditEvent.__table__), session.info.pop(_PENDING))
 
 
 def _locked_tail(session: Session) -> str:
@@ -116,6 +141,7 @@ def _forget_tail(session: Session, transaction: SessionTransaction) -> None:
     transaction of its own inside the session's; its end changes nothing.)"""
     if transaction.nested or transaction.parent is None:
         session.info.pop(_TAIL, None)
+        session.info.pop(_PENDING, None)  # rolled back (a commit wrote them)
 
 
 def apply_changes(

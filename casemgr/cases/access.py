@@ -31,13 +31,19 @@ def get_case_or_404(session: Session, ref: str, user: User | None, need: str = "
     return case
 
 
-def lock_case(session: Session, case: Case) -> None:
-    """Re-read `case` and hold its row until the transaction ends.
+def lock_case(session: Session, case: Case, *rows: object) -> None:
+    """Re-read `case` (and `rows` of it that a writer may have changed meanwhile) and hold
+    its row until the transaction ends.
 
     Every change to a case bumps its version; two writers that both read the same version
     would have the second UPDATE find nothing to update (a 409 for a write that sent no
     version at all). Locked first, concurrent writers to one case queue, and each checks
-    the version its own UPDATE will replace. This matters on PostgreSQL: on SQLite a
-    writing request holds the whole database already (casemgr.db).
+    the version its own UPDATE will replace. This matters on PostgreSQL only: on SQLite a
+    writing request holds the whole database from its first statement (casemgr.db), so
+    what it read is current already, and reading it again would only cost time.
     """
+    if session.get_bind().dialect.name == "sqlite":
+        return
     session.refresh(case, with_for_update={"of": Case})
+    for row in rows:
+        session.refresh(row)

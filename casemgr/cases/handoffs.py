@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from casemgr.audit.log import Actor, apply_changes, record_event
@@ -15,7 +15,7 @@ from casemgr.cases.access import lock_case
 from casemgr.cases.models import Case, Handoff, Task
 from casemgr.cases.operations import check_version, touch_case
 from casemgr.cases.workflow import LEAD_ROLES
-from casemgr.db import utcnow
+from casemgr.db import flush_for_id, utcnow
 from casemgr.errors import Conflict, NotFound, PermissionDenied
 from casemgr.validation import Checks
 
@@ -27,13 +27,20 @@ class Brief:
     next_steps: str
 
 
+# The two reads of every handoff, built once: building a select took longer than running it.
+_OPEN_TASKS = (
+    select(Task)
+    .where(Task.case_id == bindparam("case_id"), Task.status == "open")
+    # Soonest due first, undated last, on every database (NULLs sort differently).
+    .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+)
+_PENDING = select(Handoff).where(
+    Handoff.case_id == bindparam("case_id"), Handoff.status == "pending"
+)
+
+
 def open_tasks_summary(session: Session, case: Case) -> str:
-    tasks = session.scalars(
-        select(Task)
-        .where(Task.case_id == case.id, Task.status == "open")
-        # Soonest due first, undated last, on every database (NULLs sort differently).
-        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
-    )
+    tasks = session.scalars(_OPEN_TASKS, {"case_id": case.id})
     lines = []
     for task in tasks:
         # A task made in this transaction still holds the zone it was given in.
@@ -43,9 +50,7 @@ def open_tasks_summary(session: Session, case: Case) -> str:
 
 
 def pending_handoff(session: Session, case: Case) -> Handoff | None:
-    return session.scalar(
-        select(Handoff).where(Handoff.case_id == case.id, Handoff.status == "pending")
-    )
+    return session.scalar(_PENDING, {"case_id": case.id})
 
 
 def _check_receiver(checks: Checks, case: Case, receiver: User | None) -> None:
@@ -85,18 +90,22 @@ def create_handoff(
     checks.done()
     if pending_handoff(session, case) is not None:
         raise Conflict("A handoff of this case is already waiting for an answer.")
+    # Every field set here, none left to the INSERT's defaults: a bulk writer answers the
+    # handoff before it is written (see flush_for_id), and the answer reads them.
     handoff = Handoff(
         case=case,
         from_user_id=giver.id,
-        to_user=receiver,
+        to_user_id=receiver.id,
         status="pending",
         open_tasks=open_tasks_summary(session, case),
         review_at=case.next_review_at,
+        decline_reason="",
+        created_at=utcnow(),
         **texts,
     )
     session.add(handoff)
     touch_case(case)
-    session.flush()
+    flush_for_id(session, handoff)
     record_event(
         session,
         actor,
@@ -117,8 +126,7 @@ def get_handoff(session: Session, handoff_id: int) -> Handoff:
 
 
 def _answer(session: Session, actor: Actor, handoff: Handoff, status: str, reason: str) -> Handoff:
-    lock_case(session, handoff.case)
-    session.refresh(handoff)  # answered by someone else while we waited for the lock?
+    lock_case(session, handoff.case, handoff)  # answered by someone else while we waited?
     if handoff.status != "pending":
         raise Conflict(f"This handoff was already {handoff.status}.")
     changes = apply_changes(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from casemgr.assessments.models import Assessment
@@ -171,16 +171,25 @@ def assign_case(session: Session, actor: Actor, case: Case, owner: User) -> Case
     return case
 
 
+# When a case was last assessed and when its last threat was logged, in one statement
+# built once (building it cost more than running it; every status change asks).
+_LAST_ASSESSED_AND_THREAT = select(
+    select(func.max(Assessment.created_at))
+    .where(Assessment.case_id == bindparam("case_id"))
+    .scalar_subquery(),
+    select(func.max(Threat.created_at))
+    .where(Threat.case_id == bindparam("case_id"))
+    .scalar_subquery(),
+)
+
+
 def assessed_since_last_threat(session: Session, case: Case) -> bool:
     """True when the newest assessment was made after the last threat was logged."""
-    last_assessed = session.scalar(
-        select(func.max(Assessment.created_at)).where(Assessment.case_id == case.id)
-    )
+    last_assessed, last_threat = session.execute(
+        _LAST_ASSESSED_AND_THREAT, {"case_id": case.id}
+    ).one()
     if last_assessed is None:
         return False
-    last_threat = session.scalar(
-        select(func.max(Threat.created_at)).where(Threat.case_id == case.id)
-    )
     return last_threat is None or last_assessed >= last_threat
 
 

@@ -244,7 +244,8 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _hash_value(value: str) -> int:
+def hash_value(value: str) -> int:
+    """A 64-bit hash given as 16 hex digits, as a number; ValueError when it is not one."""
     if not isinstance(value, str) or not _HEX64.fullmatch(value):
         raise ValueError(f"Not a 64-bit hash of 16 hex digits: {value!r}")
     return int(value, 16)
@@ -255,7 +256,7 @@ def hamming(a: str, b: str) -> int:
 
     Raises ValueError when either is not 16 hex digits.
     """
-    return (_hash_value(a) ^ _hash_value(b)).bit_count()
+    return (hash_value(a) ^ hash_value(b)).bit_count()
 
 
 def hash_bands(value: str) -> tuple[int, int, int, int]:
@@ -267,7 +268,7 @@ def hash_bands(value: str) -> tuple[int, int, int, int]:
     therefore finds every hash within T; candidates are then confirmed with `hamming`.
     Raises ValueError when `value` is not 16 hex digits.
     """
-    number = _hash_value(value)
+    number = hash_value(value)
     return (
         (number >> 48) & 0xFFFF,
         (number >> 32) & 0xFFFF,
