@@ -42,6 +42,9 @@ from casemgr.threats.models import Threat
 METHODS = ("screenshot", "platform export", "download", "photo of a printout")
 PICTURES_PER_TASK = 32  # sent to a worker at a time
 WORKER_NICENESS = 10
+# Items written per flush: one flush each cost more than its rows, and the near-image lookup
+# compares each new item with the ones not yet written one by one.
+FLUSH_EVERY = 50
 
 
 def _doctored(world: World, plan: CasePlan, seed: int) -> ImageJob:
@@ -157,6 +160,8 @@ def make_evidence(world: World, bar: Progress) -> None:
             for job, threat_id in shown:
                 _take_in(world, plan, case, job, by_id.get(threat_id or 0), rng)
                 bar.advance()
+                if bar.done % FLUSH_EVERY == 0:
+                    world.session.flush()
         world.session.commit()
 
 

@@ -238,13 +238,8 @@ def record_item(
         **values,
         **_analysis(examined),
     )
-    # Looked up before the item is added (so it cannot find itself), after a flush of what
-    # a bulk writer left pending (so it finds every item before it). Outside a request's
-    # BEGIN IMMEDIATE (the CLI), SQLite's write lock is then held for the writes alone.
-    matches = []
-    if item.phash:
-        session.flush()
-        matches = near_images(session, item.phash, item.dhash, match_threshold)
+    # Looked up before the item is added, so that it cannot find itself.
+    matches = near_images(session, item.phash, item.dhash, match_threshold) if item.phash else []
     session.add(item)
     flush_for_id(session, item)
     _start_custody(session, actor, item)

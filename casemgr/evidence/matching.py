@@ -4,7 +4,9 @@ exact Hamming distance on the few candidates (never a scan of every stored hash)
 from __future__ import annotations
 
 import functools
+import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,16 +93,26 @@ def band_candidates(
     return _lookup(dialect).params(_lookup_values(dialect, phash, radius, exclude_id))
 
 
+def _unwritten(session: Session) -> Iterator[tuple[int, str, str | None]]:
+    """The images added to the session and not yet flushed, with their ids (a bulk writer
+    that hands ids out itself flushes many items at once; any other item lacking an id
+    was flushed for it, see flush_for_id)."""
+    for row in session.new:
+        if isinstance(row, EvidenceItem) and row.phash and row.id is not None:
+            yield row.id, row.phash, row.dhash
+
+
 def near_images(session: Session, phash: str, dhash: str | None, threshold: int) -> list[NearMatch]:
-    """Stored images whose pHash is within `threshold` of `phash`, nearest first. Two hashes
-    within T differ by at most T // 4 in one of their four bands, so looking up each band's
-    neighbours within that radius finds every match."""
+    """Stored images whose pHash is within `threshold` of `phash`, nearest first, those
+    added in this session and not yet written included. Two hashes within T differ by at
+    most T // 4 in one of their four bands, so looking up each band's neighbours within
+    that radius finds every match."""
     radius = min(threshold // 4, 3)
     matches = []
     dialect = session.get_bind().dialect.name
-    rows = session.execute(_lookup(dialect), _lookup_values(dialect, phash, radius, None))
+    stored = session.execute(_lookup(dialect), _lookup_values(dialect, phash, radius, None))
     probe, seen = hash_value(phash), set()
-    for item_id, other_phash, other_dhash in rows:
+    for item_id, other_phash, other_dhash in itertools.chain(stored, _unwritten(session)):
         if item_id in seen:
             continue
         seen.add(item_id)

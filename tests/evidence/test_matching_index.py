@@ -11,7 +11,7 @@ from casemgr.audit.log import SYSTEM
 from casemgr.cases.operations import CaseDetails, create_case
 from casemgr.evidence.forensics import hamming, hash_bands
 from casemgr.evidence.matching import band_candidates, near_images
-from casemgr.evidence.models import EvidenceItem
+from casemgr.evidence.models import PHASH_BANDS, EvidenceItem
 from casemgr.extensions import db
 
 STORED = 3000
@@ -75,3 +75,33 @@ def test_lookup_uses_the_band_indexes(app: Flask) -> None:
     for band in ("phash_b0", "phash_b1", "phash_b2", "phash_b3"):
         assert f"ix_evidence_items_{band}" in details
     assert "SCAN evidence_items" not in details
+
+
+def test_lookup_finds_the_images_a_bulk_writer_has_not_flushed(app: Flask) -> None:
+    rnd = random.Random(11)
+    probe = f"{rnd.getrandbits(64):016x}"
+    store_hashes(app, [flip_bits(probe, 3, rnd)])
+    with app.app_context():
+        case = create_case(db.session, SYSTEM, None, CaseDetails(title="Unwritten images"))
+        db.session.flush()
+        # Ids handed out by the writer, as the data generator does: nothing needs a flush,
+        # and the generator's session does not flush before its queries.
+        for item_id, distance in ((900, 2), (901, 12)):
+            phash = flip_bits(probe, distance, rnd)
+            bands = zip(PHASH_BANDS, hash_bands(phash), strict=True)
+            db.session.add(
+                EvidenceItem(
+                    id=item_id,
+                    kind="evidence",
+                    case_id=case.id,
+                    sha256=f"{item_id:064x}",
+                    size=1,
+                    mime="image/png",
+                    phash=phash,
+                    **dict(bands),
+                )
+            )
+        with db.session.no_autoflush:
+            found = near_images(db.session, probe, None, 10)
+        assert [(match.item_id, match.phash_distance) for match in found] == [(900, 2), (1, 3)]
+        assert all(item.id in (900, 901) for item in db.session.new)  # still unwritten
