@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from casemgr.api.blueprint import api
 from casemgr.api.case_output import current_case_on_conflict
 from casemgr.api.common import caller, find_user, user_named
-from casemgr.api.schemas import Body, RowId, UTCTime
+from casemgr.api.schemas import Body, RowId, SentTime, UTCTime
 from casemgr.auth.current import request_actor
 from casemgr.auth.models import User
 from casemgr.cases.access import get_case_or_404
@@ -160,7 +160,7 @@ def decline(handoff_id: int, body: DeclineRequest) -> HandoffOut:
 class TaskCreate(Body):
     title: str
     owner: str | None = None  # username
-    due_at: AwareDatetime | None = None
+    due_at: SentTime | None = None
 
 
 class TaskPatch(Body):
@@ -235,7 +235,7 @@ class ReferralCreate(Body):
     officer: str = ""
     contact: str = ""
     reference: str = ""
-    referred_at: AwareDatetime | None = None
+    referred_at: SentTime | None = None
     notes: str = ""
     version: RowId | None = None
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 from sqlalchemy.orm import selectinload
 
 from casemgr.api.blueprint import api
 from casemgr.api.case_output import CaseOut, case_out, cases_out, current_case_on_conflict
 from casemgr.api.common import caller, user_named
 from casemgr.api.pagination import paginate
-from casemgr.api.schemas import Body, ListQuery, Page, RowId, unchanged_when_absent
+from casemgr.api.schemas import Body, ListQuery, Page, RowId, SentTime, unchanged_when_absent
 from casemgr.auth.current import request_actor
 from casemgr.auth.permissions import authorize
 from casemgr.cases.access import get_case_or_404
@@ -50,7 +50,7 @@ class CaseCreate(Body):
     summary: str = ""
     priority: Priority = "normal"
     restricted: bool = False
-    next_review_at: AwareDatetime | None = None
+    next_review_at: SentTime | None = None
     protectee_ids: list[RowId] = []
     subject_ids: list[RowId] = []
     members: list[str] = Field(default=[], description="usernames")
@@ -64,7 +64,7 @@ class CasePatch(Body):
     summary: str = unchanged_when_absent()
     priority: Priority = unchanged_when_absent()
     restricted: bool = unchanged_when_absent()
-    next_review_at: AwareDatetime | None = None
+    next_review_at: SentTime | None = None
     protectee_ids: list[RowId] = unchanged_when_absent()
     subject_ids: list[RowId] = unchanged_when_absent()
     members: list[str] = unchanged_when_absent(description="usernames")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from flask import Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
@@ -15,7 +15,7 @@ from casemgr.api.blueprint import api
 from casemgr.api.case_output import current_case_on_conflict
 from casemgr.api.common import caller
 from casemgr.api.pagination import paginate
-from casemgr.api.schemas import Body, ListQuery, Page, RowId, UTCTime
+from casemgr.api.schemas import Body, ListQuery, Page, RowId, SentTime, UTCTime
 from casemgr.auth.current import request_actor
 from casemgr.auth.models import User
 from casemgr.auth.permissions import authorize
@@ -39,7 +39,7 @@ class EvidenceUpload(Body):
 
     description: str = ""
     threat_id: RowId | None = Field(default=None, description="a threat on the same case")
-    acquired_at: AwareDatetime | None = Field(default=None, description="with a time zone")
+    acquired_at: SentTime | None = Field(default=None, description="with a time zone")
     acquired_by: str = ""
     method: str = Field(default="", description="e.g. screenshot, download, handed over")
     source_url: str = Field(default="", description="kept as text, never fetched")

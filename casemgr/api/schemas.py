@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from casemgr.routing import ROW_ID_MAX
 
@@ -59,6 +61,25 @@ def unchanged_when_absent(**constraints: Any) -> Any:
 
 def _in_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
+
+
+_DATE_AND_TIME = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d")
+
+
+def _written_as_date_and_time(value: object) -> object:
+    """RFC 3339 text as a datetime, read here because pydantic reads a string of digits
+    ("20") as seconds since 1970: a client sending that has made a mistake. Anything but
+    text is left to pydantic (which refuses it)."""
+    if not isinstance(value, str):
+        return value
+    with contextlib.suppress(ValueError):
+        if _DATE_AND_TIME.match(value):
+            return datetime.fromisoformat(value.upper())  # RFC 3339 allows "t" and "z"
+    raise ValueError("Give a date and time with its zone, such as 2026-11-29T08:30:00Z.")
+
+
+# A time a client sends: RFC 3339 text with a zone.
+SentTime = Annotated[AwareDatetime, BeforeValidator(_written_as_date_and_time)]
 
 
 # An answer's time: always given in UTC (`Z`), whatever zone it was sent in.

@@ -5,13 +5,21 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import selectinload
 
 from casemgr.api.blueprint import api
 from casemgr.api.common import caller
 from casemgr.api.pagination import paginate
-from casemgr.api.schemas import Body, ListQuery, Page, RowId, UTCTime, unchanged_when_absent
+from casemgr.api.schemas import (
+    Body,
+    ListQuery,
+    Page,
+    RowId,
+    SentTime,
+    UTCTime,
+    unchanged_when_absent,
+)
 from casemgr.auth.current import request_actor
 from casemgr.auth.permissions import authorize
 from casemgr.extensions import db
@@ -58,9 +66,9 @@ class AccountCreate(Body):
     url: str = Field(default="", description="kept as text, never fetched")
     platform_account_id: str = ""
     status: AccountStatus = "active"
-    first_seen: AwareDatetime | None = None
-    last_seen: AwareDatetime | None = None
-    suspended_at: AwareDatetime | None = None
+    first_seen: SentTime | None = None
+    last_seen: SentTime | None = None
+    suspended_at: SentTime | None = None
     notes: str = ""
 
 
@@ -70,9 +78,9 @@ class AccountPatch(Body):
     url: str = unchanged_when_absent()
     platform_account_id: str = unchanged_when_absent()
     status: AccountStatus = unchanged_when_absent()
-    first_seen: AwareDatetime | None = None
-    last_seen: AwareDatetime | None = None
-    suspended_at: AwareDatetime | None = None
+    first_seen: SentTime | None = None
+    last_seen: SentTime | None = None
+    suspended_at: SentTime | None = None
     notes: str = unchanged_when_absent()
 
 

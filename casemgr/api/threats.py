@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -12,7 +12,15 @@ from casemgr.api.blueprint import api
 from casemgr.api.case_output import current_case_on_conflict
 from casemgr.api.common import caller
 from casemgr.api.pagination import paginate
-from casemgr.api.schemas import Body, ListQuery, Page, RowId, UTCTime, unchanged_when_absent
+from casemgr.api.schemas import (
+    Body,
+    ListQuery,
+    Page,
+    RowId,
+    SentTime,
+    UTCTime,
+    unchanged_when_absent,
+)
 from casemgr.auth.current import request_actor
 from casemgr.auth.models import User
 from casemgr.cases.access import get_case_or_404
@@ -50,8 +58,8 @@ class Grading(Body):
 
 
 class ThreatCreate(Body):
-    occurred_at: AwareDatetime
-    reported_at: AwareDatetime | None = None
+    occurred_at: SentTime
+    reported_at: SentTime | None = None
     reported_by: str = ""
     channel: Channel
     platform: str = ""
@@ -71,8 +79,8 @@ class ThreatCreate(Body):
 class ThreatPatch(Body):
     """Only the fields sent change; `null` clears reported_at, account_id or grading."""
 
-    occurred_at: AwareDatetime = unchanged_when_absent()
-    reported_at: AwareDatetime | None = None
+    occurred_at: SentTime = unchanged_when_absent()
+    reported_at: SentTime | None = None
     reported_by: str = unchanged_when_absent()
     channel: Channel = unchanged_when_absent()
     platform: str = unchanged_when_absent()

@@ -50,6 +50,9 @@ def test_threat_values_are_checked(api, new_case, new_threat) -> None:
 
     assert "occurred_at" in refused(occurred_at="2026-03-02T08:15:00")
     assert "reported_at" in refused(reported_at="2026-03-01T08:15:00Z")
+    # Digits alone would be read as seconds since 1970: a time is RFC 3339 text.
+    assert "reported_at" in refused(reported_at="20")
+    assert "occurred_at" in refused(occurred_at="1700000000")
     assert "text" in refused(text="x" * 100_000)
     assert "text" in refused(text="   ")
     assert "channel" in refused(channel="pigeon")
