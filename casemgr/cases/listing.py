@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from casemgr.auth.models import User
@@ -89,3 +89,11 @@ def sorted_cases(statement: Select[tuple[Case]], sort: str) -> Select[tuple[Case
     return statement.order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["updated"])).options(
         selectinload(Case.owner), selectinload(Case.protectees), selectinload(Case.subjects)
     )
+
+
+def capped_count(session: Session, statement: Select[tuple[Case]], cap: int) -> int:
+    """How many cases `statement` lists, counting no further than `cap`: a full-text filter
+    may match most cases, and counting every hit of a common word took PostgreSQL 0.4 to
+    0.7 s at 100,000 cases."""
+    listed = statement.order_by(None).with_only_columns(Case.id).limit(cap).subquery()
+    return session.scalar(select(func.count()).select_from(listed)) or 0

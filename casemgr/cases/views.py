@@ -14,7 +14,7 @@ from casemgr.auth.permissions import authorize
 from casemgr.cases.access import get_case_or_404
 from casemgr.cases.choices import case_owners, protectee_choices, subject_choices
 from casemgr.cases.forms import AssignForm, CaseForm, TransitionForm
-from casemgr.cases.listing import CaseFilters, filtered_cases, sorted_cases
+from casemgr.cases.listing import CaseFilters, capped_count, filtered_cases, sorted_cases
 from casemgr.cases.models import Case
 from casemgr.cases.operations import (
     CaseDetails,
@@ -34,6 +34,8 @@ from casemgr.web import show_errors
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
+# The cases a full-text filter counts (and pages through): a common word matches most.
+SEARCH_COUNT_CAP = 1_000
 
 
 def version_of(form: Any) -> int | None:
@@ -58,8 +60,15 @@ def index() -> str:
     statement = sorted_cases(filtered_cases(db.session, user, filters), form.sort.data or "")
     # Page numbers beyond a row id would make an OFFSET no database takes: the first page.
     number = row_id(request.args.get("page", "1")) or 1
-    page = db.paginate(statement, page=number, per_page=PER_PAGE, error_out=False, count=True)
-    return render_template("cases/index.html", form=form, page=page, labels=STATUS_LABELS)
+    counted = not filters.q  # a full-text filter's count stops past SEARCH_COUNT_CAP
+    page = db.paginate(statement, page=number, per_page=PER_PAGE, error_out=False, count=counted)
+    more = False
+    if not counted:
+        total = capped_count(db.session, statement, SEARCH_COUNT_CAP + 1)
+        page.total, more = min(total, SEARCH_COUNT_CAP), total > SEARCH_COUNT_CAP
+    return render_template(
+        "cases/index.html", form=form, page=page, more=more, labels=STATUS_LABELS
+    )
 
 
 def _case_form(case: Case | None = None, formdata: Any = "default") -> CaseForm:

@@ -248,6 +248,22 @@ def test_the_case_list_filters_by_status_and_overdue_review(app: Flask, client_a
     assert quiet in listed("q=Quiet") and busy not in listed("q=Quiet")
 
 
+def test_a_full_text_filter_counts_no_further_than_its_cap(
+    app: Flask, client_as, monkeypatch
+) -> None:
+    from casemgr.cases import views
+
+    client = client_as("lead")
+    for number in range(3):
+        open_case(client, title=f"Marigold sighting {number}")
+    assert "3 cases" in page_text(client.get("/cases?q=Marigold"))
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 2)
+    capped = page_text(client.get("/cases?q=Marigold"))
+    assert "More than 2 cases match: add words or filters" in capped
+    assert capped.split("<tbody>")[1].count("Marigold sighting") == 3  # the page is whole
+    assert "3 cases" in page_text(client.get("/cases"))  # counted in full without words
+
+
 def test_the_subject_filter_offers_only_the_subject_filtered_by(app: Flask, client_as) -> None:
     """Not every subject (there may be tens of thousands): the one a subject page links."""
     from casemgr.audit.log import SYSTEM
