@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
-from sqlalchemy import bindparam, func, insert, inspect, select
+from sqlalchemy import Select, bindparam, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from casemgr.assessments.models import (
@@ -67,17 +67,31 @@ def _checked(
     checks.done()
 
 
+@cache
+def _ids_on_case(model: type[Threat | EvidenceItem]) -> Select[tuple[int]]:
+    return select(model.id).where(
+        model.id.in_(bindparam("ids", expanding=True)), model.case_id == bindparam("case_id")
+    )
+
+
 def _check_links(session: Session, checks: Checks, case: Case, name: str, answer: Answer) -> None:
     for model, ids in ((Threat, answer.threat_ids), (EvidenceItem, answer.evidence_ids)):
         if not ids:
             continue
-        found = set(
-            session.scalars(select(model.id).where(model.id.in_(ids), model.case_id == case.id))
-        )
+        found = set(session.scalars(_ids_on_case(model), {"ids": ids, "case_id": case.id}))
         if found != set(ids):
             checks.fail(
                 name, f"Only {model.__tablename__.replace('_', ' ')} of this case can be linked."
             )
+
+
+# Built once, as the selects below. The answers go in as a table's rows: the ORM's bulk
+# insert would cost more than the statement itself.
+_INSERT_ANSWERS = insert(AssessmentAnswer.__table__)
+_ANSWER_IDS = select(AssessmentAnswer.item_id, AssessmentAnswer.id).where(
+    AssessmentAnswer.assessment_id == bindparam("assessment_id"),
+    AssessmentAnswer.item_id.in_(bindparam("items", expanding=True)),
+)
 
 
 def _store_answers(
@@ -97,17 +111,13 @@ def _store_answers(
                 "rationale": answer.rationale,
             }
         )
-    # As a table's rows: the ORM's bulk insert would cost more than the statement itself.
-    session.execute(insert(AssessmentAnswer.__table__), rows)
+    session.execute(_INSERT_ANSWERS, rows)
     citing = {
         item: answer for item, answer in answers.items() if answer.threat_ids or answer.evidence_ids
     }
     if citing:
         rows_of_citing = session.execute(
-            select(AssessmentAnswer.item_id, AssessmentAnswer.id).where(
-                AssessmentAnswer.assessment_id == assessment.id,
-                AssessmentAnswer.item_id.in_(citing),
-            )
+            _ANSWER_IDS, {"assessment_id": assessment.id, "items": list(citing)}
         )
         answer_ids = {item_id: answer_id for item_id, answer_id in rows_of_citing}
         threat_links = [

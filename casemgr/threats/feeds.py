@@ -256,6 +256,13 @@ _ACCOUNTS_OF_KEYS = (
 )
 
 
+_THREATS = Threat.__table__
+# A batch of a feed's threats, as rows, with what their search documents need.
+_INSERT_THREATS = insert(_THREATS).returning(
+    _THREATS.c.id, _THREATS.c.case_id, _THREATS.c.text, _THREATS.c.translation
+)
+
+
 def _existing_keys(session: Session, case: Case) -> set[DuplicateKey]:
     """The duplicate keys of the threats already on the case, in one query."""
     rows = session.execute(_CASE_KEYS, {"case_id": case.id})
@@ -392,11 +399,8 @@ def _write(session: Session, pending: list[dict[str, Any]]) -> int:
     objects, each would cost the unit of work more than its row); empties the list."""
     if not pending:
         return 0
-    table = Threat.__table__
-    statement = insert(table).returning(
-        table.c.id, table.c.case_id, table.c.text, table.c.translation
-    )
-    index_threats(session, [row._asdict() for row in session.execute(statement, pending)])
+    rows = session.execute(_INSERT_THREATS, pending)
+    index_threats(session, [row._asdict() for row in rows])
     written = len(pending)
     pending.clear()
     return written
