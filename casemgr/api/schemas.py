@@ -63,7 +63,9 @@ def _in_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-_DATE_AND_TIME = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d")
+# RFC 3339's date-time (seconds may be left out, as pydantic allowed): an offset is hours and
+# minutes, which Python's parser alone would take with seconds too.
+_DATE_AND_TIME = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d+)?)?([Zz]|[+-]\d\d:\d\d)")
 
 
 def _written_as_date_and_time(value: object) -> object:
@@ -73,7 +75,7 @@ def _written_as_date_and_time(value: object) -> object:
     if not isinstance(value, str):
         return value
     with contextlib.suppress(ValueError):
-        if _DATE_AND_TIME.match(value):
+        if _DATE_AND_TIME.fullmatch(value):
             return datetime.fromisoformat(value.upper())  # RFC 3339 allows "t" and "z"
     raise ValueError("Give a date and time with its zone, such as 2026-11-29T08:30:00Z.")
 

@@ -53,6 +53,7 @@ def test_threat_values_are_checked(api, new_case, new_threat) -> None:
     # Digits alone would be read as seconds since 1970: a time is RFC 3339 text.
     assert "reported_at" in refused(reported_at="20")
     assert "occurred_at" in refused(occurred_at="1700000000")
+    assert "occurred_at" in refused(occurred_at="2026-03-02T08:15:00+00:00:01")  # not RFC 3339
     assert "text" in refused(text="x" * 100_000)
     assert "text" in refused(text="   ")
     assert "channel" in refused(channel="pigeon")
