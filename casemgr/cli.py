@@ -39,7 +39,8 @@ from casemgr.evidence.operations import verify_store
 from casemgr.evidence.staging import current_store, ingest_settings
 from casemgr.extensions import db
 from casemgr.threats.email_intake import take_in_email
-from casemgr.threats.feeds import FeedRefused, decode_feed, detect_format, import_threats, read_rows
+from casemgr.threats.feed_files import FeedRefused, decode_feed, detect_format, read_rows
+from casemgr.threats.feeds import import_threats
 
 audit_cli = AppGroup("audit", help="Check the audit log.")
 evidence_cli = AppGroup("evidence", help="Check the evidence store.")

@@ -16,7 +16,8 @@ from casemgr.cases.access import get_case_or_404
 from casemgr.evidence.staging import current_store, ingest_settings
 from casemgr.extensions import db
 from casemgr.threats.email_intake import take_in_email
-from casemgr.threats.feeds import COLUMNS, FeedFormat, decode_feed, import_threats, read_rows
+from casemgr.threats.feed_files import COLUMNS, FeedFormat, decode_feed, read_rows
+from casemgr.threats.feeds import import_threats
 
 FEED_TYPES: dict[str, FeedFormat] = {
     "text/csv": "csv",

@@ -11,13 +11,8 @@ from casemgr.errors import CaseMgrError
 from casemgr.evidence.staging import current_store, ingest_settings
 from casemgr.extensions import db
 from casemgr.threats.email_intake import take_in_email
-from casemgr.threats.feeds import (
-    FeedRefused,
-    decode_feed,
-    detect_format,
-    import_threats,
-    read_rows,
-)
+from casemgr.threats.feed_files import FeedRefused, decode_feed, detect_format, read_rows
+from casemgr.threats.feeds import import_threats
 from casemgr.threats.views import bp
 
 SHOWN_PROBLEMS = 20  # a page of flashes is enough; the rest are counted

@@ -27,7 +27,7 @@ from casemgr.errors import CaseMgrError, ValidationFailed
 from casemgr.forms import Form, ZonedDateTimeField
 from casemgr.people.forms import optional_id
 from casemgr.routing import ROW_ID_MAX
-from casemgr.threats.feeds import FeedRefused, read_rows
+from casemgr.threats.feed_files import FeedRefused, read_rows
 from casemgr.validation import NUL_MESSAGE, Checks, row_id
 
 FAST = settings(

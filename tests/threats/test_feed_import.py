@@ -17,14 +17,8 @@ from casemgr.cases.listing import CaseFilters, filtered_cases
 from casemgr.cases.models import Case
 from casemgr.people.models import Account, Subject
 from casemgr.search.models import SearchDocument
-from casemgr.threats.feeds import (
-    COLUMNS,
-    FeedRefused,
-    ImportReport,
-    decode_feed,
-    import_threats,
-    read_rows,
-)
+from casemgr.threats.feed_files import COLUMNS, FeedRefused, decode_feed, read_rows
+from casemgr.threats.feeds import ImportReport, import_threats
 from casemgr.threats.models import Threat
 from tests.api.conftest import api, assert_ok, assert_problem, new_case, outsider
 from tests.cases.conftest import case, count, make_account, make_subject, session, staff
@@ -351,7 +345,8 @@ def test_the_subjects_behind_imported_accounts_join_the_case(app) -> None:
     from casemgr.audit.log import SYSTEM
     from casemgr.cases.operations import CaseDetails, create_case
     from casemgr.extensions import db
-    from casemgr.threats.feeds import import_threats, read_rows
+    from casemgr.threats.feed_files import read_rows
+    from casemgr.threats.feeds import import_threats
 
     with app.app_context():
         case = create_case(db.session, SYSTEM, None, CaseDetails(title="Feed"))
