@@ -18,7 +18,7 @@ from casemgr.evidence.custody import record_custody
 from casemgr.evidence.derived import make_derivatives
 from casemgr.evidence.forensics import ImageFindings, analyse_image, hash_bands
 from casemgr.evidence.matching import NearMatch, near_images
-from casemgr.evidence.models import EvidenceItem, EvidenceMatch
+from casemgr.evidence.models import PHASH_BANDS, EvidenceItem, EvidenceMatch
 from casemgr.evidence.sniff import HEAD_SIZE, describe_refusal, mismatch, sniff
 from casemgr.evidence.store import FileStore, StagedFile
 from casemgr.people.models import Protectee
@@ -141,7 +141,7 @@ def _analysis(examined: Examined) -> dict[str, object]:
     }
     if findings.phash:
         bands = hash_bands(findings.phash)
-        columns |= dict(zip(("phash_b0", "phash_b1", "phash_b2", "phash_b3"), bands, strict=True))
+        columns |= dict(zip(PHASH_BANDS, bands, strict=True))
     return columns
 
 
